@@ -1,0 +1,1 @@
+"""Audit's tables: sites, their backlinks, toxicity and disavow (filled by later issues)."""

@@ -1,0 +1,1 @@
+"""LinkCRM: a self-hosted outreach and link-building CRM."""

@@ -1,0 +1,34 @@
+"""Navigation: each entry shows only to users whose role can open it."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from linkcrm.choices import Role
+from linkcrm.permissions import has_role, user_role
+
+NAVIGATION: tuple[tuple[str, str, Role], ...] = (
+    ("Dashboard", "dashboard", Role.OUTREACH),
+    ("Projects", "prospects:project-list", Role.OUTREACH),
+    ("Pipeline", "prospects:pipeline", Role.OUTREACH),
+    ("Outreach", "outreach:home", Role.OUTREACH),
+    ("Audit", "audit:home", Role.OUTREACH),
+    ("Reports", "reports:home", Role.OUTREACH),
+    ("Admin", "users", Role.ADMIN),
+)
+
+
+def navigation(request: HttpRequest) -> dict[str, object]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": [], "current_role": None}
+    path = request.path
+    items = []
+    for label, name, minimum in NAVIGATION:
+        if not has_role(user, minimum):
+            continue
+        url = reverse(name)
+        active = path == url if url == "/" else path.startswith(url)
+        items.append({"label": label, "url": url, "active": active})
+    return {"nav_items": items, "current_role": user_role(user)}

@@ -1,0 +1,208 @@
+"""LinkCRM settings: one module, every value from the environment through strict parsers.
+
+A bad value stops start-up with the variable's name (``linkcrm.lib.env.EnvError``).
+Defaults are safe for development and point at the local sandbox started by
+``make run``; production sets ``DEBUG=false``, ``SECRET_KEY`` and ``ALLOWED_HOSTS``.
+The README lists every variable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from linkcrm.lib.env import EnvError, env_bool, env_database_url, env_int, env_list, env_str
+from linkcrm.localstack.config import StackConfig
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+try:
+    STACK = StackConfig.from_env()
+
+    DEBUG = env_bool("DEBUG", False)
+    _secret = env_str("SECRET_KEY")
+    if _secret is None and not DEBUG:
+        raise ImproperlyConfigured("environment variable SECRET_KEY must be set when DEBUG is false")
+    # The fallback only exists in DEBUG; it is never used to sign anything in production.
+    SECRET_KEY = _secret or "django-insecure-development-only-key-do-not-use-in-production"
+    ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+    CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+    CONN_MAX_AGE = env_int("CONN_MAX_AGE", 600, minimum=0)
+    _database = env_database_url("DATABASE_URL", STACK.local_database_url)
+
+    # HTTPS hardening is on by default in production; LINKCRM_HTTPS=false for a plain-HTTP intranet.
+    HTTPS = env_bool("LINKCRM_HTTPS", not DEBUG)
+    BEHIND_PROXY = env_bool("LINKCRM_BEHIND_PROXY", False)
+    HSTS_SECONDS = env_int("LINKCRM_HSTS_SECONDS", 31536000 if HTTPS else 0, minimum=0)
+
+    LOG_LEVEL = env_str("LINKCRM_LOG_LEVEL", "INFO") or "INFO"
+    Q_WORKERS = env_int("LINKCRM_Q_WORKERS", 2, minimum=1, maximum=64)
+    TIME_ZONE = env_str("TIME_ZONE", "UTC") or "UTC"
+
+    # System mail (password resets, digests). Defaults: the local sandbox.
+    EMAIL_HOST = env_str("EMAIL_HOST", "127.0.0.1")
+    EMAIL_PORT = env_int("EMAIL_PORT", STACK.smtp_port, minimum=1, maximum=65535)
+    EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "") or ""
+    EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "") or ""
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+    DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "LinkCRM <linkcrm@linkcrm.test>")
+    SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+    STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")) or "")
+except EnvError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
+
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be true")
+
+INSTALLED_APPS = [
+    "linkcrm.admin_apps.LinkCRMAdminConfig",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_htmx",
+    "django_q",
+    "linkcrm",
+    "audit",
+    "prospects",
+    "outreach",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "linkcrm.urls"
+WSGI_APPLICATION = "linkcrm.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "linkcrm.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": _database.as_django(CONN_MAX_AGE)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+# In DEBUG whitenoise serves straight from the apps' static folders: no collectstatic needed.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# --- security -------------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = HSTS_SECONDS
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HSTS_SECONDS > 0
+SECURE_HSTS_PRELOAD = False
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
+SILENCED_SYSTEM_CHECKS = [
+    # HSTS preload is a one-way commitment for the whole domain; the operator opts in elsewhere.
+    "security.W021",
+]
+
+# --- API --------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["linkcrm.permissions.HasAnyRole"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {"login": "10/min"},
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "LinkCRM API",
+    "DESCRIPTION": "Outreach and link-building CRM. Session or token authentication "
+    "(`Authorization: Token <key>`).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SERVE_PERMISSIONS": ["linkcrm.permissions.HasAnyRole"],
+}
+
+# --- background work (django-q2, ORM broker on PostgreSQL) ------------------------------
+Q_CLUSTER = {
+    "name": "linkcrm",
+    "orm": "default",
+    "workers": Q_WORKERS,
+    "timeout": 3600,
+    "retry": 3700,  # must exceed timeout, or a long task runs twice
+    "max_attempts": 1,
+    "catch_up": False,
+    "save_limit": 1000,
+    "ack_failures": True,
+    "poll": 0.5,
+}
+
+# --- logging: secrets never reach the log (no request bodies, no settings dumps) --------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

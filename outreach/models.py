@@ -1,0 +1,1 @@
+"""Outreach's tables: mailboxes, templates, sequences, outbox and inbox (filled by later issues)."""
