@@ -1,1 +1,150 @@
-"""Audit's tables: sites, their backlinks, toxicity and disavow (filled by later issues)."""
+"""Audit's tables: sites, imports of backlink exports, backlinks and referring domains.
+
+Uniqueness of a backlink: one row per (site, source page URL, target URL), whatever the
+provider: Semrush and Ahrefs reporting the same link give one row whose ``providers`` bitmask
+has both bits. The key is stored as ``url_key`` = md5(source_url || E'\\n' || target_url)
+(a uuid), because real URLs can exceed what a btree index entry may hold. Several anchors
+from one page to one target collapse into one row (the last export's anchor wins).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+
+from audit.choices import ImportFormat, ImportKind, ImportStatus, LinkType
+
+
+class Site(models.Model):
+    """A registrable domain we hold links for: yours or a competitor's."""
+
+    domain = models.CharField(max_length=253, unique=True, help_text="Registrable domain, punycode.")
+    brand_terms = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    money_terms = ArrayField(
+        models.CharField(max_length=100), default=list, blank=True,
+        help_text="Commercial keywords: anchors equal to one are exact match, containing one partial.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["domain"]
+
+    def __str__(self) -> str:
+        return self.domain
+
+
+class LinkImport(models.Model):
+    """One upload (or API pull) of a backlink export for a site, with its outcome."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="imports")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    file_name = models.CharField(max_length=255)
+    file = models.FileField(upload_to="imports/%Y/%m/", blank=True)
+    file_size = models.BigIntegerField(default=0)
+    format = models.CharField(max_length=32, choices=ImportFormat.choices, blank=True)
+    kind = models.CharField(max_length=16, choices=ImportKind.choices, blank=True)
+    column_mapping = models.JSONField(default=dict, blank=True, help_text="Generic CSV: field -> header.")
+    full_snapshot = models.BooleanField(
+        default=True, help_text="The export lists every current link: links missing from it are lost."
+    )
+    status = models.CharField(max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
+    cancel_requested = models.BooleanField(default=False)
+    bytes_read = models.BigIntegerField(default=0)
+    rows_read = models.BigIntegerField(default=0)
+    rows_imported = models.BigIntegerField(default=0)
+    rows_skipped = models.BigIntegerField(default=0)
+    rows_new = models.BigIntegerField(default=0)
+    rows_lost = models.BigIntegerField(default=0)
+    error = models.TextField(blank=True, help_text="Why the whole import failed, if it did.")
+    row_errors = models.JSONField(
+        default=list, blank=True, help_text="[{line, field, message}], capped; rows skipped or refused."
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["site", "-created_at"], name="linkimport_site_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} → {self.site}"
+
+
+class Backlink(models.Model):
+    """A link from a source page to a page of ``site``, as reported by one or more providers."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="backlinks")
+    url_key = models.UUIDField(help_text="md5(source_url || newline || target_url)")
+    source_url = models.TextField()
+    source_host = models.CharField(max_length=253)
+    source_domain = models.CharField(max_length=253, help_text="Registrable domain of the source.")
+    source_title = models.TextField(blank=True)
+    target_url = models.TextField()
+    anchor = models.TextField(blank=True)
+    link_type = models.CharField(max_length=16, choices=LinkType.choices, default=LinkType.TEXT)
+    nofollow = models.BooleanField(default=False)
+    sponsored = models.BooleanField(default=False)
+    ugc = models.BooleanField(default=False)
+    sitewide = models.BooleanField(null=True)
+    first_seen = models.DateField(null=True, blank=True)
+    last_seen = models.DateField(null=True, blank=True)
+    lost_at = models.DateField(null=True, blank=True)
+    external_links = models.IntegerField(null=True, blank=True)
+    internal_links = models.IntegerField(null=True, blank=True)
+    http_status = models.SmallIntegerField(null=True, blank=True)
+    # Authority by provider, each on the provider's own 0-100 scale.
+    semrush_page_ascore = models.SmallIntegerField(null=True, blank=True)
+    semrush_domain_ascore = models.SmallIntegerField(null=True, blank=True)
+    ahrefs_ur = models.SmallIntegerField(null=True, blank=True)
+    ahrefs_dr = models.SmallIntegerField(null=True, blank=True)
+    majestic_tf = models.SmallIntegerField(null=True, blank=True)
+    majestic_cf = models.SmallIntegerField(null=True, blank=True)
+    # Provider flags kept as inputs for the toxicity audit.
+    ahrefs_is_spam = models.BooleanField(null=True)
+    semrush_toxic_score = models.SmallIntegerField(null=True, blank=True)
+    providers = models.SmallIntegerField(default=0, help_text="Bitmask of audit.choices.PROVIDER_BIT.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["site_id", "source_domain", "id"]
+        constraints = [models.UniqueConstraint(fields=["site", "url_key"], name="backlink_site_url_key_unique")]
+        indexes = [
+            models.Index(fields=["site", "source_domain"], name="backlink_site_domain"),
+            models.Index(fields=["site", "first_seen"], name="backlink_site_first_seen"),
+            models.Index(fields=["site", "lost_at"], name="backlink_site_lost_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_url} → {self.target_url}"
+
+
+class RefDomain(models.Model):
+    """Facts about one referring domain of a site: counted from its backlinks and stated by providers."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="refdomains")
+    domain = models.CharField(max_length=253)
+    tld = models.CharField(max_length=63, blank=True, help_text="Public suffix, e.g. co.uk.")
+    backlinks = models.IntegerField(default=0, help_text="Live backlinks we hold from this domain.")
+    follow_backlinks = models.IntegerField(default=0)
+    reported_backlinks = models.IntegerField(null=True, blank=True, help_text="Provider's own count.")
+    semrush_ascore = models.SmallIntegerField(null=True, blank=True)
+    ahrefs_dr = models.SmallIntegerField(null=True, blank=True)
+    majestic_tf = models.SmallIntegerField(null=True, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2, lower case.")
+    first_seen = models.DateField(null=True, blank=True)
+    last_seen = models.DateField(null=True, blank=True)
+    lost_at = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["site_id", "domain"]
+        constraints = [models.UniqueConstraint(fields=["site", "domain"], name="refdomain_site_domain_unique")]
+        indexes = [models.Index(fields=["site", "-backlinks"], name="refdomain_site_backlinks")]
+
+    def __str__(self) -> str:
+        return f"{self.domain} → {self.site}"

@@ -1,0 +1,1 @@
+"""Backlink export importers: one module per provider format (see base.py for the contract)."""

@@ -1,0 +1,90 @@
+"""URL → host → registrable domain, the one way the whole product names a site.
+
+Hosts are lower-cased, IDNs turned into punycode, a trailing dot and ``www.`` folded.
+The registrable domain ("example.co.uk" for "blog.example.co.uk") comes from tldextract's
+bundled public-suffix snapshot: it is never fetched (no network at run time).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+import tldextract
+
+# suffix_list_urls=() and no cache dir: use the list shipped inside the package, offline.
+_EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=False)
+
+
+class DomainError(ValueError):
+    """The text is not a usable host or URL."""
+
+
+@lru_cache(maxsize=262144)
+def normalize_host(host: str) -> str:
+    """``WWW.Bücher.DE.`` → ``xn--bcher-kva.de``. Raises DomainError for empty or invalid hosts."""
+    text = host.strip().rstrip(".").lower()
+    if not text:
+        raise DomainError("empty host")
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        pass
+    try:
+        ascii_host = text.encode("idna").decode("ascii") if not text.isascii() else text
+    except UnicodeError as exc:
+        raise DomainError(f"invalid international host name {host!r}: {exc}") from None
+    if any(not label or len(label) > 63 for label in ascii_host.split(".")) or len(ascii_host) > 253:
+        raise DomainError(f"invalid host name {host!r}")
+    if ascii_host.startswith("www.") and ascii_host.count(".") >= 2:
+        ascii_host = ascii_host[4:]
+    return ascii_host
+
+
+def host_of_url(url: str) -> str:
+    """The normalised host of a URL; a bare host (no scheme) is accepted too."""
+    text = url.strip()
+    if "://" not in text:
+        text = "http://" + text.lstrip("/")
+    try:
+        hostname = urlsplit(text).hostname
+    except ValueError as exc:
+        raise DomainError(f"invalid URL {url!r}: {exc}") from None
+    if not hostname:
+        raise DomainError(f"URL has no host: {url!r}")
+    return normalize_host(hostname)
+
+
+@lru_cache(maxsize=262144)
+def registrable_domain(host: str) -> str:
+    """``blog.example.co.uk`` → ``example.co.uk``; IPs and suffix-less hosts are returned as they are."""
+    normalized = normalize_host(host)
+    try:
+        ipaddress.ip_address(normalized)
+        return normalized
+    except ValueError:
+        pass
+    parts = _EXTRACT(normalized)
+    if parts.domain and parts.suffix:
+        return f"{parts.domain}.{parts.suffix}"
+    return normalized
+
+
+def domain_of_url(url: str) -> str:
+    return registrable_domain(host_of_url(url))
+
+
+def tld_of_host(host: str) -> str:
+    """The public suffix (``co.uk``, ``com``), or empty for IPs and bare names."""
+    parts = _EXTRACT(normalize_host(host))
+    return parts.suffix
+
+
+def is_public_suffix(name: str) -> bool:
+    """True for names like ``org.br`` or ``com`` that are suffixes, not registrable domains."""
+    normalized = normalize_host(name)
+    parts = _EXTRACT(normalized)
+    return not parts.domain and bool(parts.suffix)
