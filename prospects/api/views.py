@@ -48,4 +48,5 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         serializer = MembersSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         project_set_members(project=project, users=serializer.validated_data["usernames"], changed_by=request.user)
-        return Response(ProjectSerializer(project).data)
+        # Re-read: get_object() prefetched the old member list.
+        return Response(ProjectSerializer(self.get_queryset().get(pk=project.pk)).data)

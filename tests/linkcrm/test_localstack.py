@@ -1,0 +1,101 @@
+"""The local services runner: up, status and down are idempotent and leave nothing behind."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from linkcrm.localstack.config import BASE_DIR
+from linkcrm.localstack.procs import is_root, port_open
+
+pytestmark = pytest.mark.mail
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def private_stack(tmp_path: Path):
+    """Environment for a second, private stack in a directory the postgres user cannot reach."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(
+        LINKCRM_STACK="dev",
+        LINKCRM_DATA_DIR=str(tmp_path / "data"),
+        LINKCRM_PG_PORT=str(_free_port()),
+        LINKCRM_SMTP_PORT=str(_free_port()),
+        LINKCRM_IMAP_PORT=str(_free_port()),
+        LINKCRM_LMTP_PORT=str(_free_port()),
+    )
+    yield env
+    subprocess.run([sys.executable, "-m", "linkcrm.localstack", "down"], env=env, cwd=BASE_DIR, check=False)
+
+
+def _stack(env: dict[str, str], command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "linkcrm.localstack", command],
+        env=env, cwd=BASE_DIR, capture_output=True, text=True, timeout=120, check=False,
+    )
+
+
+def _ports(env: dict[str, str]) -> list[int]:
+    return [int(env[name]) for name in ("LINKCRM_PG_PORT", "LINKCRM_SMTP_PORT", "LINKCRM_IMAP_PORT", "LINKCRM_LMTP_PORT")]
+
+
+def test_up_status_down_are_idempotent_and_leave_nothing_running(private_stack):
+    assert _stack(private_stack, "status").returncode == 3
+
+    first = _stack(private_stack, "up")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert all(port_open(port) for port in _ports(private_stack))
+    again = _stack(private_stack, "up")
+    assert again.returncode == 0, again.stdout + again.stderr
+    status = _stack(private_stack, "status")
+    assert status.returncode == 0
+    assert "running" in status.stdout
+
+    pg_port = int(private_stack["LINKCRM_PG_PORT"])
+    with psycopg.connect(f"postgresql://postgres@127.0.0.1:{pg_port}/linkcrm") as conn:
+        assert conn.execute("SELECT current_database()").fetchone() == ("linkcrm",)
+
+    assert _stack(private_stack, "down").returncode == 0
+    assert _stack(private_stack, "down").returncode == 0
+    assert not any(port_open(port) for port in _ports(private_stack))
+    assert _stack(private_stack, "status").returncode == 3
+
+
+def test_no_processes_of_the_stack_survive_down(private_stack):
+    assert _stack(private_stack, "up").returncode == 0
+    data_dir = private_stack["LINKCRM_DATA_DIR"]
+    assert _stack(private_stack, "down").returncode == 0
+    survivors = subprocess.run(["ps", "-eo", "stat=,args="], capture_output=True, text=True, check=True).stdout
+    alive = [
+        line for line in survivors.splitlines()
+        if (data_dir in line or private_stack["LINKCRM_PG_PORT"] in line) and not line.lstrip().startswith("Z")
+    ]
+    assert alive == []
+
+
+@pytest.mark.skipif(not is_root(), reason="the fallback only applies when running as root")
+def test_postgres_data_falls_back_to_tmp_when_the_postgres_user_cannot_reach_the_checkout(private_stack):
+    # pytest's tmp_path lives under a 0700 directory owned by root: postgres cannot enter it.
+    assert _stack(private_stack, "up").returncode == 0
+    status = _stack(private_stack, "status").stdout
+    assert private_stack["LINKCRM_DATA_DIR"] not in status.split("postgres", 1)[1].splitlines()[0]
+    assert "/linkcrm-" in status
+
+
+def test_with_database_url_no_cluster_is_started(private_stack):
+    private_stack["DATABASE_URL"] = os.environ["DATABASE_URL"]
+    result = _stack(private_stack, "up")
+    assert result.returncode == 0
+    assert "DATABASE_URL is set" in result.stdout
+    assert not port_open(int(private_stack["LINKCRM_PG_PORT"]))
