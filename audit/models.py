@@ -53,6 +53,9 @@ class LinkImport(models.Model):
     full_snapshot = models.BooleanField(
         default=True, help_text="The export lists every current link: links missing from it are lost."
     )
+    api_limit = models.PositiveIntegerField(
+        null=True, blank=True, help_text="API pulls: how many backlinks to fetch (files: empty)."
+    )
     status = models.CharField(max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
     cancel_requested = models.BooleanField(default=False)
     bytes_read = models.BigIntegerField(default=0)

@@ -207,3 +207,39 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- imports (audit) ---
+# Backlink export uploads and the import loader (audit/services.py, audit/loading.py).
+
+
+def _env_ratio(name: str, default: float) -> float:
+    """A share between 0 and 1 (e.g. ``0.1``), read strictly like the parsers in linkcrm.lib.env."""
+    raw = env_str(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(str(EnvError(name, raw, "expected a number such as 0.1"))) from None
+    if not 0.0 <= value <= 1.0:
+        raise ImproperlyConfigured(str(EnvError(name, raw, "must be between 0 and 1")))
+    return value
+
+
+try:
+    # Uploaded files (import exports) are kept here, under imports/YYYY/MM/.
+    MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(STACK.data_dir / "media")) or "")
+    MEDIA_URL = "media/"
+    # Largest upload accepted, and largest text a (possibly compressed) export may expand to.
+    LINKCRM_IMPORT_MAX_BYTES = env_int("LINKCRM_IMPORT_MAX_BYTES", 1024**3, minimum=1)
+    LINKCRM_IMPORT_MAX_DECOMPRESSED_BYTES = env_int("LINKCRM_IMPORT_MAX_DECOMPRESSED_BYTES", 4 * 1024**3, minimum=1)
+    # An import fails as a whole past this many malformed rows, or past this share of the rows read.
+    LINKCRM_IMPORT_MAX_BAD_ROWS = env_int("LINKCRM_IMPORT_MAX_BAD_ROWS", 1000, minimum=0)
+    LINKCRM_IMPORT_MAX_BAD_RATIO = _env_ratio("LINKCRM_IMPORT_MAX_BAD_RATIO", 0.1)
+    # How often (milliseconds) a running import publishes its progress and reads the cancel flag.
+    LINKCRM_IMPORT_PROGRESS_MS = env_int("LINKCRM_IMPORT_PROGRESS_MS", 500, minimum=0)
+    # Semrush Analytics API: the key never goes to the database or the log.
+    LINKCRM_SEMRUSH_API_KEY = env_str("LINKCRM_SEMRUSH_API_KEY", "") or ""
+    LINKCRM_SEMRUSH_API_URL = env_str("LINKCRM_SEMRUSH_API_URL", "https://api.semrush.com/analytics/v1/") or ""
+except EnvError as exc:
+    raise ImproperlyConfigured(str(exc)) from None

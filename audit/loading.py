@@ -1,0 +1,646 @@
+"""The loader: a stream of normalised rows → COPY into a staging table → set-based merge.
+
+One call loads one import for one site. It must run inside the caller's transaction (the
+service wraps the whole import in ``transaction.atomic``): nothing here commits, so any
+exception leaves the database as it was.
+
+Memory stays flat in the file's size: rows are formatted into COPY text and sent in
+batches of ``COPY_BATCH_ROWS``; only bounded caches (host → registrable domain, valid
+dates) and the first ``ROW_ERRORS_KEPT`` row errors are kept in Python.
+
+Merge rules (``audit_backlink``):
+- one row per (site, url_key), url_key = md5(source_url || E'\\n' || target_url)::uuid,
+  computed by PostgreSQL while it COPYs (a generated column of the staging table);
+- within one export the last line of a duplicated link wins;
+- an unchanged link is not written at all (``ON CONFLICT ... DO UPDATE ... WHERE
+  (old) IS DISTINCT FROM (new)``): re-importing the same export leaves no dead tuples;
+- authority goes to the provider's own columns; the provider's bit is set in ``providers``;
+- a full-snapshot import clears its provider's bit on the site's links missing from it; a
+  link left with no bit is lost as of the import date; a lost link found again is live.
+Afterwards the site's referring domains are re-aggregated from its backlinks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from django.db import connection
+
+from audit.choices import PROVIDER_BIT, ImportKind, LinkType, Provider
+from audit.importers.base import BacklinkRow, ImportRefused, LineError, RefDomainRow
+from linkcrm.lib import domains
+
+COPY_BATCH_ROWS = 2000  # rows per write to the COPY stream; progress is published between batches
+ROW_ERRORS_KEPT = 1000  # row errors stored on the LinkImport; all are counted
+RATIO_MIN_ROWS = 50  # below this many rows read, only the absolute bad-row limit applies
+_CACHE_LIMIT = 300_000  # entries per lookup cache before it is emptied (keeps memory flat)
+_SMALLINT_MAX = 32767
+_INT_MAX = 2147483647
+_NULL = "\\N"
+_BOOL = {True: "t", False: "f", None: _NULL}
+_FLAG = {True: "t", False: "f", None: "f"}  # NOT NULL flags: unknown means not set
+_LINK_TYPES = frozenset(LinkType.values)
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_NETLOC = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://([^/?#]*)")
+# Export formats that report bare URLs: their empty anchor or false flags mean "not known",
+# so they never overwrite what a richer provider said about the same link.
+_URL_ONLY_PROVIDERS = frozenset({Provider.GSC})
+# Which of the link's columns hold each provider's (page, domain) authority.
+_AUTHORITY_COLUMNS: dict[str, tuple[str, str]] = {
+    Provider.SEMRUSH: ("semrush_page_ascore", "semrush_domain_ascore"),
+    Provider.AHREFS: ("ahrefs_ur", "ahrefs_dr"),
+    Provider.MAJESTIC: ("majestic_cf", "majestic_tf"),
+}
+_REFDOMAIN_AUTHORITY_COLUMN = {
+    Provider.SEMRUSH: "semrush_ascore",
+    Provider.AHREFS: "ahrefs_dr",
+    Provider.MAJESTIC: "majestic_tf",
+}
+
+
+class ImportCancelled(Exception):
+    """A user asked for the running import to stop; the transaction is rolled back."""
+
+
+@dataclass(frozen=True)
+class LoadLimits:
+    """When malformed rows make the whole import fail."""
+
+    max_bad_rows: int = 1000
+    max_bad_ratio: float = 0.1
+
+
+@dataclass
+class LoadResult:
+    """Counts of one load; ``row_errors`` holds the first ROW_ERRORS_KEPT skipped rows."""
+
+    bytes_read: int = 0
+    rows_read: int = 0
+    rows_imported: int = 0
+    rows_skipped: int = 0
+    rows_new: int = 0
+    rows_lost: int = 0
+    row_errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def skip(self, line: int, field_name: str, message: str) -> None:
+        self.rows_skipped += 1
+        if len(self.row_errors) < ROW_ERRORS_KEPT:
+            self.row_errors.append({"line": line, "field": field_name, "message": message})
+
+
+class ProgressReporter:
+    """Publishes progress and reads the cancel flag through its OWN autocommit connection.
+
+    The import's transaction stays open for the whole load, so nothing it writes is visible
+    until the end; this side connection is what lets a page show progress and a user cancel.
+    It never touches the row while the import transaction holds a lock on it (the service
+    closes the reporter before its final update), and gives up on a write that would wait.
+    """
+
+    def __init__(self, import_id: int, *, interval: float, connect: Callable[[], psycopg.Connection] | None = None):
+        self.import_id = import_id
+        self.interval = interval
+        self._connect = connect or _side_connection
+        self._conn: psycopg.Connection | None = None
+        self._next_at = 0.0
+
+    def due(self) -> bool:
+        return time.monotonic() >= self._next_at
+
+    def publish(self, *, bytes_read: int, rows_read: int, rows_skipped: int) -> bool:
+        """Write the counters; return True when a cancel was requested."""
+        self._next_at = time.monotonic() + self.interval
+        try:
+            if self._conn is None:
+                self._conn = self._connect()
+            row = self._conn.execute(
+                "UPDATE audit_linkimport SET bytes_read = %s, rows_read = %s, rows_skipped = %s"
+                " WHERE id = %s RETURNING cancel_requested",
+                [bytes_read, rows_read, rows_skipped, self.import_id],
+            ).fetchone()
+        except psycopg.errors.LockNotAvailable:
+            return False  # someone holds the row (e.g. a cancel in flight): try again next time
+        return bool(row and row[0])
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+def _side_connection() -> psycopg.Connection:
+    """A fresh autocommit connection to the same database Django uses (the test DB in tests)."""
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    conn = psycopg.connect(**params, autocommit=True)
+    # Never wait on the import's own locks: a skipped progress write costs nothing.
+    conn.execute("SET lock_timeout = '200ms'")
+    return conn
+
+
+# --- row formatting ----------------------------------------------------------------------
+
+
+class _Hosts:
+    """source URL → (host, registrable domain), cached by the URL's netloc."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, tuple[str, str]] = {}
+
+    def of_url(self, url: str) -> tuple[str, str]:
+        match = _NETLOC.match(url)
+        if match is None:
+            host = domains.host_of_url(url)  # no scheme: rare, let the helper sort it out
+            return host, domains.registrable_domain(host)
+        netloc = match.group(1)
+        found = self._cache.get(netloc)
+        if found is None:
+            host = domains.host_of_url(url)
+            found = (host, domains.registrable_domain(host))
+            if len(self._cache) >= _CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[netloc] = found
+        return found
+
+
+class _Dates:
+    """Checks ISO dates once per distinct value (an export holds a few thousand at most)."""
+
+    def __init__(self) -> None:
+        self._valid: set[str] = set()
+
+    def text(self, value: str | None, field_name: str) -> str:
+        if value is None:
+            return _NULL
+        if value not in self._valid:
+            try:
+                dt.date.fromisoformat(value)
+            except (TypeError, ValueError):
+                raise _Bad(field_name, f"not a date: {value!r}") from None
+            if len(self._valid) >= _CACHE_LIMIT:
+                self._valid.clear()
+            self._valid.add(value)
+        return value
+
+
+class _Bad(Exception):
+    """A value the database would refuse; the row is skipped with this field and message."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        self.field = field_name
+        self.message = message
+
+
+def _int(value: int | None, field_name: str, maximum: int) -> str:
+    if value is None:
+        return _NULL
+    if not 0 <= value <= maximum:
+        raise _Bad(field_name, f"{value} is out of range (0 to {maximum})")
+    return str(value)
+
+
+def _escape_text(values: tuple[str, ...], names: tuple[str, ...]) -> str:
+    """Tab-joined COPY text for free-text fields; escapes only when a special character occurs."""
+    joined = "\t".join(values)
+    if (
+        joined.count("\t") == len(values) - 1
+        and "\\" not in joined
+        and "\n" not in joined
+        and "\r" not in joined
+        and "\x00" not in joined
+    ):
+        return joined
+    for value, name in zip(values, names, strict=True):
+        if "\x00" in value:
+            raise _Bad(name, "contains a NUL character")
+    return "\t".join(value.translate(_ESCAPES) for value in values)
+
+
+_BACKLINK_TEXT_FIELDS = ("source_url", "target_url", "anchor", "source_title")
+BACKLINK_STAGE_COLUMNS = (
+    "line", "source_url", "target_url", "anchor", "source_title", "source_host", "source_domain",
+    "link_type", "nofollow", "sponsored", "ugc", "sitewide", "first_seen", "last_seen", "lost_at",
+    "external_links", "internal_links", "http_status", "page_authority", "domain_authority",
+    "is_spam", "toxic_score",
+)  # fmt: skip
+
+
+class _BacklinkFormatter:
+    """BacklinkRow → one line of COPY text (the columns of BACKLINK_STAGE_COLUMNS)."""
+
+    def __init__(self) -> None:
+        self.hosts = _Hosts()
+        self.dates = _Dates()
+
+    def __call__(self, row: BacklinkRow) -> str:
+        (line, source_url, target_url, anchor, title, link_type, nofollow, sponsored, ugc, sitewide,
+         first_seen, last_seen, lost_at, external, internal, http_status, page_auth, domain_auth,
+         is_spam, toxic) = row  # fmt: skip
+        try:
+            host, domain = self.hosts.of_url(source_url)
+        except domains.DomainError as exc:
+            raise _Bad("source_url", str(exc)) from None
+        if not target_url:
+            raise _Bad("target_url", "empty target URL")
+        if link_type not in _LINK_TYPES:
+            raise _Bad("link_type", f"unknown link type {link_type!r}")
+        dates = self.dates
+        return (
+            f"{line}\t{_escape_text((source_url, target_url, anchor, title), _BACKLINK_TEXT_FIELDS)}"
+            f"\t{host}\t{domain}\t{link_type}\t{_FLAG[nofollow]}\t{_FLAG[sponsored]}\t{_FLAG[ugc]}"
+            f"\t{_BOOL[sitewide]}\t{dates.text(first_seen, 'first_seen')}\t{dates.text(last_seen, 'last_seen')}"
+            f"\t{dates.text(lost_at, 'lost_at')}\t{_int(external, 'external_links', _INT_MAX)}"
+            f"\t{_int(internal, 'internal_links', _INT_MAX)}\t{_int(http_status, 'http_status', 999)}"
+            f"\t{_int(page_auth, 'page_authority', 100)}\t{_int(domain_auth, 'domain_authority', 100)}"
+            f"\t{_BOOL[is_spam]}\t{_int(toxic, 'toxic_score', 100)}\n"
+        )
+
+
+REFDOMAIN_STAGE_COLUMNS = (
+    "line", "domain", "authority", "reported_backlinks", "ip", "country", "first_seen", "last_seen", "lost_at",
+)  # fmt: skip
+
+
+class _RefDomainFormatter:
+    """RefDomainRow → one line of COPY text (the columns of REFDOMAIN_STAGE_COLUMNS)."""
+
+    def __init__(self) -> None:
+        self.dates = _Dates()
+
+    def __call__(self, row: RefDomainRow) -> str:
+        line, name, authority, reported, ip, country, first_seen, last_seen, lost_at = row
+        try:
+            domain = domains.registrable_domain(name)
+        except domains.DomainError as exc:
+            raise _Bad("domain", str(exc)) from None
+        if ip:
+            try:
+                ip = str(ipaddress.ip_address(ip.strip()))
+            except ValueError:
+                raise _Bad("ip", f"not an IP address: {ip!r}") from None
+        if country and not re.fullmatch(r"[a-z]{2}", country):
+            raise _Bad("country", f"not a two-letter country code: {country!r}")
+        dates = self.dates
+        return (
+            f"{line}\t{domain}\t{_int(authority, 'authority', 100)}\t{_int(reported, 'reported_backlinks', _INT_MAX)}"
+            f"\t{ip or _NULL}\t{country or ''}\t{dates.text(first_seen, 'first_seen')}"
+            f"\t{dates.text(last_seen, 'last_seen')}\t{dates.text(lost_at, 'lost_at')}\n"
+        )
+
+
+# --- the load ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoadTarget:
+    """What is being loaded, for whom."""
+
+    import_id: int
+    site_id: int
+    kind: ImportKind
+    provider: Provider
+    full_snapshot: bool
+    import_date: dt.date
+
+
+def load_rows(
+    target: LoadTarget,
+    rows: Iterable[BacklinkRow | RefDomainRow | LineError],
+    *,
+    result: LoadResult,
+    bytes_read: Callable[[], int],
+    progress: ProgressReporter,
+    limits: LoadLimits,
+) -> LoadResult:
+    """Load one import's rows into the site's tables. Must run inside ``transaction.atomic``.
+
+    Raises ImportRefused when too many rows are malformed or the file holds no usable row,
+    ImportCancelled when a cancel was requested, and lets database errors through; in every
+    case the caller rolls the transaction back. ``result`` is filled as the load goes, so
+    the caller still has the counts and row errors when it fails.
+    """
+    stage = f"audit_import_stage_{target.import_id}"
+    is_backlinks = target.kind == ImportKind.BACKLINKS
+    columns = BACKLINK_STAGE_COLUMNS if is_backlinks else REFDOMAIN_STAGE_COLUMNS
+    with connection.cursor() as cursor:
+        _create_stage(cursor, stage, is_backlinks)
+        formatter = _BacklinkFormatter() if is_backlinks else _RefDomainFormatter()
+        with cursor.copy(f"COPY {stage} ({', '.join(columns)}) FROM STDIN") as copy:
+            _stream(rows, formatter, copy.write, result, bytes_read=bytes_read, progress=progress, limits=limits)
+        _check_bad_ratio(result, limits)
+        if result.rows_imported == 0:
+            raise ImportRefused("the file holds no usable row: nothing was imported")
+        if _publish(progress, result, bytes_read()):  # the merge can take a while: last chance to stop cheaply
+            raise ImportCancelled()
+        if is_backlinks:
+            _merge_backlinks(cursor, stage, target, result)
+            _stage_new_tlds(cursor, f"SELECT DISTINCT source_domain FROM {stage}", target.site_id)
+        else:
+            _dedupe_stage(cursor, stage, "domain")
+            _stage_new_tlds(cursor, f"SELECT domain FROM {stage}", target.site_id)
+            _merge_refdomains(cursor, stage, target, result)
+        _aggregate_refdomains(cursor, target)
+        cursor.execute(f"DROP TABLE {stage}")
+    return result
+
+
+def _stream(
+    rows: Iterable[BacklinkRow | RefDomainRow | LineError],
+    formatter: Callable[[Any], str],
+    write: Callable[[str], None],
+    result: LoadResult,
+    *,
+    bytes_read: Callable[[], int],
+    progress: ProgressReporter,
+    limits: LoadLimits,
+) -> None:
+    """Format rows into COPY text and send them in batches; publish progress between batches."""
+    batch: list[str] = []
+    append = batch.append
+    for item in rows:
+        result.rows_read += 1
+        if item.__class__ is LineError:
+            result.skip(item.line, item.field, item.message)
+            _check_bad_count(result, limits)
+            continue
+        try:
+            append(formatter(item))
+        except _Bad as bad:
+            result.skip(item.line, bad.field, bad.message)
+            _check_bad_count(result, limits)
+            continue
+        if len(batch) >= COPY_BATCH_ROWS:
+            result.rows_imported += len(batch)
+            write("".join(batch))
+            batch.clear()
+            if progress.due() and _publish(progress, result, bytes_read()):
+                raise ImportCancelled()
+    if batch:
+        result.rows_imported += len(batch)
+        write("".join(batch))
+
+
+def _publish(progress: ProgressReporter, result: LoadResult, bytes_read: int) -> bool:
+    result.bytes_read = bytes_read
+    return progress.publish(bytes_read=bytes_read, rows_read=result.rows_read, rows_skipped=result.rows_skipped)
+
+
+def _check_bad_count(result: LoadResult, limits: LoadLimits) -> None:
+    if result.rows_skipped > limits.max_bad_rows:
+        raise ImportRefused(
+            f"more than {limits.max_bad_rows} malformed rows (the import stops at the first "
+            f"{limits.max_bad_rows + 1}): check that this is the export you meant to upload"
+        )
+
+
+def _check_bad_ratio(result: LoadResult, limits: LoadLimits) -> None:
+    if result.rows_read < RATIO_MIN_ROWS or result.rows_skipped <= limits.max_bad_ratio * result.rows_read:
+        return
+    raise ImportRefused(
+        f"{result.rows_skipped} of {result.rows_read} rows are malformed (more than "
+        f"{limits.max_bad_ratio:.0%}): check that this is the export you meant to upload"
+    )
+
+
+def _create_stage(cursor: Any, stage: str, is_backlinks: bool) -> None:
+    """An UNLOGGED table private to this import, created (and dropped) inside its transaction."""
+    if is_backlinks:
+        body = """
+            line integer NOT NULL, source_url text NOT NULL, target_url text NOT NULL,
+            anchor text NOT NULL, source_title text NOT NULL, source_host text NOT NULL,
+            source_domain text NOT NULL, link_type text NOT NULL, nofollow boolean NOT NULL,
+            sponsored boolean NOT NULL, ugc boolean NOT NULL, sitewide boolean,
+            first_seen date, last_seen date, lost_at date, external_links integer,
+            internal_links integer, http_status smallint, page_authority smallint,
+            domain_authority smallint, is_spam boolean, toxic_score smallint,
+            url_key uuid GENERATED ALWAYS AS (md5(source_url || E'\\n' || target_url)::uuid) STORED
+        """
+    else:
+        body = """
+            line integer NOT NULL, domain text NOT NULL, authority smallint, reported_backlinks integer,
+            ip inet, country text NOT NULL, first_seen date, last_seen date, lost_at date
+        """
+    # A crashed earlier attempt in the same (test) transaction may have left it behind.
+    cursor.execute(f"DROP TABLE IF EXISTS {stage}")
+    cursor.execute(f"CREATE UNLOGGED TABLE {stage} ({body}) WITH (autovacuum_enabled = false)")
+    # Sorting and hashing a million staged rows in memory beats spilling them to disk.
+    cursor.execute("SET LOCAL work_mem = '128MB'")
+
+
+# --- merging backlinks -------------------------------------------------------------------
+
+
+def _backlink_updates(provider: Provider) -> list[tuple[str, str]]:
+    """(column, new value) for an existing link; ``b`` is the stored row, ``e`` the import's."""
+    updates: list[tuple[str, str]] = []
+    if provider not in _URL_ONLY_PROVIDERS:
+        updates += [(c, f"e.{c}") for c in ("source_title", "anchor", "link_type", "nofollow", "sponsored", "ugc")]
+        updates += [(c, f"COALESCE(e.{c}, b.{c})") for c in ("sitewide", "external_links", "internal_links")]
+        updates += [("http_status", "COALESCE(e.http_status, b.http_status)")]
+    updates += [
+        ("first_seen", "LEAST(b.first_seen, e.first_seen)"),
+        ("last_seen", "GREATEST(b.last_seen, e.last_seen)"),
+        # Reported live → live again; reported lost → lost since the earliest date we know.
+        ("lost_at", "CASE WHEN e.lost_at IS NULL THEN NULL ELSE COALESCE(b.lost_at, e.lost_at) END"),
+        ("providers", "b.providers | e.providers"),
+    ]
+    for column in (*_AUTHORITY_COLUMNS.get(provider, ()), "ahrefs_is_spam", "semrush_toxic_score"):
+        updates.append((column, f"COALESCE(e.{column}, b.{column})"))
+    return updates
+
+
+def _backlink_merge_sql(stage: str, provider: Provider) -> str:
+    page_col, domain_col = _AUTHORITY_COLUMNS.get(provider, (None, None))
+    authority_cols = f", {page_col}, {domain_col}" if page_col else ""
+    authority_vals = ", s.page_authority, s.domain_authority" if page_col else ""
+    updates = _backlink_updates(provider)
+    set_clause = ", ".join(f"{column} = {value}" for column, value in updates)
+    old = ", ".join(f"b.{column}" for column, _ in updates)
+    new = ", ".join(value for _, value in updates)
+    sql = f"""
+        WITH merged AS (
+            INSERT INTO audit_backlink AS b (
+                site_id, url_key, source_url, source_host, source_domain, source_title, target_url,
+                anchor, link_type, nofollow, sponsored, ugc, sitewide, first_seen, last_seen, lost_at,
+                external_links, internal_links, http_status, ahrefs_is_spam, semrush_toxic_score,
+                providers, created_at, updated_at{authority_cols})
+            SELECT %(site)s, s.url_key, s.source_url, s.source_host, s.source_domain, s.source_title,
+                s.target_url, s.anchor, s.link_type, s.nofollow, s.sponsored, s.ugc, s.sitewide,
+                s.first_seen, s.last_seen, s.lost_at, s.external_links, s.internal_links, s.http_status,
+                s.is_spam, s.toxic_score, %(bit)s, now(), now(){authority_vals}
+            FROM {stage} s
+            ON CONFLICT (site_id, url_key) DO UPDATE SET {set_clause}, updated_at = now()
+            WHERE ({old}) IS DISTINCT FROM ({new})
+            RETURNING (xmax = 0) AS inserted
+        )
+        SELECT count(*) FILTER (WHERE inserted) FROM merged
+    """
+    return _excluded(sql)
+
+
+def _excluded(sql: str) -> str:
+    """Spell the ``e.`` shorthand of the update lists as PostgreSQL's EXCLUDED row."""
+    return re.sub(r"\be\.", "EXCLUDED.", sql)
+
+
+def _dedupe_stage(cursor: Any, stage: str, key: str) -> int:
+    """Keep only the last line of each key (the export's final word); return rows left."""
+    cursor.execute(
+        f"""DELETE FROM {stage} s USING (
+                SELECT {key} AS k, max(line) AS keep FROM {stage} GROUP BY {key} HAVING count(*) > 1
+            ) d WHERE s.{key} = d.k AND s.line <> d.keep"""
+    )
+    cursor.execute(f"ANALYZE {stage}")
+    cursor.execute(f"SELECT count(*) FROM {stage}")
+    return cursor.fetchone()[0]
+
+
+def _merge_backlinks(cursor: Any, stage: str, target: LoadTarget, result: LoadResult) -> None:
+    bit = PROVIDER_BIT[target.provider]
+    links = _dedupe_stage(cursor, stage, "url_key")
+    # Links we hold as lost that this export reports live: "found again", so they count as new.
+    cursor.execute(
+        f"""SELECT count(*) FROM audit_backlink b JOIN {stage} s ON s.url_key = b.url_key
+            WHERE b.site_id = %s AND b.lost_at IS NOT NULL AND s.lost_at IS NULL""",
+        [target.site_id],
+    )
+    recovered = cursor.fetchone()[0]
+    cursor.execute(_backlink_merge_sql(stage, target.provider), {"site": target.site_id, "bit": bit})
+    result.rows_new = cursor.fetchone()[0] + recovered
+    if target.full_snapshot:
+        result.rows_lost = _mark_missing_lost(cursor, stage, target, links)
+
+
+def _mark_missing_lost(cursor: Any, stage: str, target: LoadTarget, links_in_export: int) -> int:
+    """Clear the provider's bit on the site's links missing from this export; count newly lost."""
+    bit = PROVIDER_BIT[target.provider]
+    params = {"site": target.site_id, "bit": bit, "date": target.import_date}
+    # Every link of the export now carries the bit: equal counts mean none is missing,
+    # which spares re-imports an anti-join over the whole profile.
+    cursor.execute("SELECT count(*) FROM audit_backlink WHERE site_id = %(site)s AND providers & %(bit)s <> 0", params)
+    if cursor.fetchone()[0] == links_in_export:
+        return 0
+    cursor.execute(
+        f"""
+        WITH missing AS MATERIALIZED (
+            SELECT b.id, (b.providers & ~%(bit)s) = 0 AND b.lost_at IS NULL AS newly_lost
+            FROM audit_backlink b
+            WHERE b.site_id = %(site)s AND b.providers & %(bit)s <> 0
+              AND NOT EXISTS (SELECT 1 FROM {stage} s WHERE s.url_key = b.url_key)
+        ), cleared AS (
+            UPDATE audit_backlink b SET
+                providers = (b.providers & ~%(bit)s)::smallint,
+                lost_at = CASE WHEN (b.providers & ~%(bit)s) = 0 THEN COALESCE(b.lost_at, %(date)s) ELSE b.lost_at END,
+                updated_at = now()
+            FROM missing m WHERE b.id = m.id
+            RETURNING 1
+        )
+        SELECT count(*) FILTER (WHERE newly_lost), (SELECT count(*) FROM cleared) FROM missing
+        """,
+        params,
+    )
+    return cursor.fetchone()[0]
+
+
+# --- referring domains -------------------------------------------------------------------
+
+
+def _merge_refdomains(cursor: Any, stage: str, target: LoadTarget, result: LoadResult) -> None:
+    """Upsert a (deduplicated) referring-domains export: the provider's authority, count, IP, country, dates."""
+    column = _REFDOMAIN_AUTHORITY_COLUMN.get(target.provider)
+    auth_insert = f", {column}" if column else ""
+    auth_value = ", s.authority" if column else ""
+    updates = [
+        ("reported_backlinks", "COALESCE(e.reported_backlinks, r.reported_backlinks)"),
+        ("ip", "COALESCE(e.ip, r.ip)"),
+        ("country", "COALESCE(NULLIF(e.country, ''), r.country)"),
+        ("first_seen", "LEAST(r.first_seen, e.first_seen)"),
+        ("last_seen", "GREATEST(r.last_seen, e.last_seen)"),
+        ("lost_at", "CASE WHEN e.lost_at IS NULL THEN NULL ELSE COALESCE(r.lost_at, e.lost_at) END"),
+    ]
+    if column:
+        updates.append((column, f"COALESCE(e.{column}, r.{column})"))
+    sql = f"""
+        WITH merged AS (
+            INSERT INTO audit_refdomain AS r (site_id, domain, tld, backlinks, follow_backlinks,
+                reported_backlinks, ip, country, first_seen, last_seen, lost_at{auth_insert})
+            SELECT %(site)s, s.domain, COALESCE(t.tld, ''), 0, 0, s.reported_backlinks, s.ip, s.country,
+                s.first_seen, s.last_seen, s.lost_at{auth_value}
+            FROM {stage} s LEFT JOIN audit_import_tlds t ON t.domain = s.domain
+            ON CONFLICT (site_id, domain) DO UPDATE SET {", ".join(f"{c} = {v}" for c, v in updates)}
+            WHERE ({", ".join(f"r.{c}" for c, _ in updates)}) IS DISTINCT FROM ({", ".join(v for _, v in updates)})
+            RETURNING (xmax = 0) AS inserted
+        )
+        SELECT count(*) FILTER (WHERE inserted) FROM merged
+    """
+    cursor.execute(_excluded(sql), {"site": target.site_id})
+    result.rows_new = cursor.fetchone()[0]
+
+
+def _stage_new_tlds(cursor: Any, domains_sql: str, site_id: int) -> None:
+    """Fill temp table audit_import_tlds with the public suffix of domains the site does not have yet."""
+    cursor.execute("DROP TABLE IF EXISTS audit_import_tlds")
+    cursor.execute("CREATE TEMP TABLE audit_import_tlds (domain text PRIMARY KEY, tld text NOT NULL) ON COMMIT DROP")
+    cursor.execute(
+        f"""SELECT d.domain FROM ({domains_sql}) d(domain)
+            WHERE NOT EXISTS (SELECT 1 FROM audit_refdomain r WHERE r.site_id = %s AND r.domain = d.domain)""",
+        [site_id],
+    )
+    names = [name for (name,) in cursor.fetchall()]
+    with cursor.copy("COPY audit_import_tlds (domain, tld) FROM STDIN") as copy:
+        for start in range(0, len(names), COPY_BATCH_ROWS):
+            chunk = names[start : start + COPY_BATCH_ROWS]
+            copy.write("".join(f"{name}\t{_tld(name)}\n" for name in chunk))
+
+
+def _tld(domain: str) -> str:
+    try:
+        return domains.tld_of_host(domain)
+    except domains.DomainError:
+        return ""
+
+
+def _aggregate_refdomains(cursor: Any, target: LoadTarget) -> None:
+    """Recount the site's referring domains from its backlinks; write only what changed.
+
+    Public suffixes of new domains come from audit_import_tlds (filled before the merge):
+    every import aggregates, so a domain of the site's links is new only in the import
+    that brought its first link.
+    """
+    updates = [
+        ("backlinks", "e.backlinks"),
+        ("follow_backlinks", "e.follow_backlinks"),
+        ("first_seen", "LEAST(r.first_seen, e.first_seen)"),
+        ("last_seen", "GREATEST(r.last_seen, e.last_seen)"),
+        ("lost_at", "CASE WHEN e.backlinks > 0 THEN NULL ELSE COALESCE(r.lost_at, e.lost_at) END"),
+        ("semrush_ascore", "COALESCE(e.semrush_ascore, r.semrush_ascore)"),
+        ("ahrefs_dr", "COALESCE(e.ahrefs_dr, r.ahrefs_dr)"),
+        ("majestic_tf", "COALESCE(e.majestic_tf, r.majestic_tf)"),
+    ]
+    sql = f"""
+        INSERT INTO audit_refdomain AS r (site_id, domain, tld, country, backlinks, follow_backlinks,
+            first_seen, last_seen, lost_at, semrush_ascore, ahrefs_dr, majestic_tf)
+        SELECT %(site)s, a.domain, COALESCE(t.tld, ''), '', a.live, a.follow, a.first_seen, a.last_seen,
+            CASE WHEN a.live = 0 THEN a.lost_at END, a.semrush, a.ahrefs, a.majestic
+        FROM (
+            SELECT source_domain AS domain,
+                count(*) FILTER (WHERE lost_at IS NULL) AS live,
+                count(*) FILTER (WHERE lost_at IS NULL AND NOT nofollow) AS follow,
+                min(first_seen) AS first_seen, max(last_seen) AS last_seen, max(lost_at) AS lost_at,
+                max(semrush_domain_ascore) AS semrush, max(ahrefs_dr) AS ahrefs, max(majestic_tf) AS majestic
+            FROM audit_backlink WHERE site_id = %(site)s GROUP BY source_domain
+        ) a LEFT JOIN audit_import_tlds t ON t.domain = a.domain
+        ON CONFLICT (site_id, domain) DO UPDATE SET {", ".join(f"{c} = {v}" for c, v in updates)}
+        WHERE ({", ".join(f"r.{c}" for c, _ in updates)}) IS DISTINCT FROM ({", ".join(v for _, v in updates)})
+    """
+    cursor.execute(_excluded(sql), {"site": target.site_id})
+    cursor.execute("DROP TABLE audit_import_tlds")
+

@@ -1,0 +1,10 @@
+"""django-q2 entry points for audit: take ids, call one service."""
+
+from __future__ import annotations
+
+from audit.services import link_import_run
+
+
+def link_import_run_task(import_id: int) -> str:
+    """Runs a queued link import; the outcome lives on the LinkImport row, returned as its status."""
+    return link_import_run(import_id=import_id).status
