@@ -98,3 +98,12 @@ class FormatSpec:
     optional_headers: frozenset[str] = field(default_factory=frozenset)
     # Complete exports let the loader mark links missing from them as lost.
     full_snapshot: bool = True
+
+
+def site_root_url(domain: str) -> str:
+    """The target URL given to links from exports that name no target (Search Console).
+
+    Search Console lists pages linking *to the property*, not which page they link to; the
+    site's root stands in, so every such link has a real, stable target.
+    """
+    return f"https://{domain}/"
