@@ -100,13 +100,12 @@ def default_brand_terms(domain: str) -> list[str]:
     return [label] if spaced == label else [label, spaced]
 
 
-def _contains(words: str, term: str) -> bool:
-    """Whole-word containment of a normalised term in a normalised anchor."""
-    return bool(term) and f" {term} " in f" {words} "
-
-
-def _remove(words: str, term: str) -> str:
-    return f" {words} ".replace(f" {term} ", " ").strip()
+def _terms_pattern(terms: Sequence[str]) -> re.Pattern[str] | None:
+    """One regex finding any of the (normalised) terms as whole words; None for no terms."""
+    if not terms:
+        return None
+    alternatives = "|".join(re.escape(term) for term in sorted(terms, key=len, reverse=True))
+    return re.compile(rf"(?<![^ ])(?:{alternatives})(?![^ ])")
 
 
 @dataclass(frozen=True)
@@ -121,29 +120,32 @@ class AnchorTerms:
         cls, *, brand_terms: Iterable[str], money_terms: Iterable[str], domain: str = ""
     ) -> AnchorTerms:
         """Normalise the terms; a site without brand terms uses its domain's label (see module doc)."""
-        brand = [normalize_anchor(term) for term in brand_terms]
-        brand = [term for term in brand if term]
+        brand = [term for term in (normalize_anchor(t) for t in brand_terms) if term]
         if not brand and domain:
             brand = [normalize_anchor(term) for term in default_brand_terms(domain)]
         money = [term for term in (normalize_anchor(t) for t in money_terms) if term]
-        # Longest first, so removing "acme tools" happens before "acme".
-        return cls(brand=tuple(sorted(set(brand), key=len, reverse=True)),
-                   money=tuple(sorted(set(money), key=len, reverse=True)))
+        return cls(brand=tuple(sorted(set(brand))), money=tuple(sorted(set(money))))
 
     @cached_property
     def money_set(self) -> frozenset[str]:
         return frozenset(self.money)
 
+    @cached_property
+    def brand_pattern(self) -> re.Pattern[str] | None:
+        return _terms_pattern(self.brand)
+
+    @cached_property
+    def money_pattern(self) -> re.Pattern[str] | None:
+        return _terms_pattern(self.money)
+
 
 def _is_brand_only(words: str, terms: AnchorTerms) -> bool:
     """Whether the anchor is made of brand terms and filler words alone (and has a brand term)."""
-    rest = words
-    found = False
-    for term in terms.brand:
-        if _contains(rest, term):
-            found = True
-            rest = _remove(rest, term)
-    return found and all(word in BRAND_FILLER for word in rest.split())
+    pattern = terms.brand_pattern
+    if pattern is None:
+        return False
+    rest, found = pattern.subn(" ", words)
+    return found > 0 and all(word in BRAND_FILLER for word in rest.split())
 
 
 def classify_anchor(anchor: str, *, terms: AnchorTerms, link_type: str = LinkType.TEXT) -> str:
@@ -159,14 +161,9 @@ def classify_anchor(anchor: str, *, terms: AnchorTerms, link_type: str = LinkTyp
         return AnchorCategory.BRANDED
     if words in terms.money_set:
         return AnchorCategory.EXACT_MATCH
-    has_brand = any(_contains(words, term) for term in terms.brand)
-    if has_brand:
+    if terms.brand_pattern is not None and terms.brand_pattern.search(words):
         return AnchorCategory.COMPOUND
-    if any(_contains(words, term) for term in terms.money):
+    if terms.money_pattern is not None and terms.money_pattern.search(words):
         return AnchorCategory.PARTIAL_MATCH
     return OTHER
 
-
-def classify_many(anchors: Sequence[tuple[str, str]], *, terms: AnchorTerms) -> list[str]:
-    """Categories for ``(anchor, link_type)`` pairs, in order (a convenience for batches)."""
-    return [classify_anchor(anchor, terms=terms, link_type=link_type) for anchor, link_type in anchors]

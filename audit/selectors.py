@@ -182,6 +182,10 @@ class Page:
     def start_index(self) -> int:
         return (self.page - 1) * self.per_page + 1 if self.rows else 0
 
+    @property
+    def end_index(self) -> int:
+        return self.start_index + len(self.rows) - 1 if self.rows else 0
+
 
 def refdomain_filtered(site: Site, query: RefDomainQuery) -> QuerySet[RefDomain]:
     """The site's referring domains matching the query's filters, in its sort order."""
@@ -438,23 +442,29 @@ def top_pages(site: Site, *, sort: TopPageSort = "refdomains", page: int = 1, pe
     """The site's pages by live links and distinct referring domains.
 
     Grouped twice (page × domain, then page) so both levels are hash aggregates: a
-    ``count(DISTINCT …)`` would sort a million rows instead.
+    ``count(DISTINCT …)`` would sort a million rows instead. The total rides along as a
+    window count, so one pass over the links serves both the page and the pager.
     """
     order = "refdomains DESC, backlinks DESC" if sort == "refdomains" else "backlinks DESC, refdomains DESC"
-    grouped = (
-        "SELECT target_url, sum(n)::int AS backlinks, count(*)::int AS refdomains FROM ("
-        "  SELECT target_url, source_domain, count(*) AS n FROM audit_backlink"
-        "  WHERE site_id = %s AND lost_at IS NULL GROUP BY 1, 2) AS per_domain GROUP BY 1"
-    )
     per_page = max(1, min(per_page, 500))
+    # ``order`` is one of two constants above, never text from the request.
+    sql = (
+        "SELECT target_url, sum(n)::int AS backlinks, count(*)::int AS refdomains, count(*) OVER () FROM ("  # noqa: S608
+        "  SELECT target_url, source_domain, count(*) AS n FROM audit_backlink"
+        "  WHERE site_id = %s AND lost_at IS NULL GROUP BY 1, 2) AS per_domain"
+        f" GROUP BY 1 ORDER BY {order}, target_url LIMIT %s OFFSET %s"
+    )
+    page = max(1, page)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(DISTINCT target_url) FROM audit_backlink "
-                       "WHERE site_id = %s AND lost_at IS NULL", [site.pk])
-        total = cursor.fetchone()[0]
-        page = max(1, min(page, max(1, -(-total // per_page))))
-        cursor.execute(f"{grouped} ORDER BY {order}, target_url LIMIT %s OFFSET %s",  # noqa: S608
-                       [site.pk, per_page, (page - 1) * per_page])
-        rows = [TopPage(*row) for row in cursor.fetchall()]
+        cursor.execute(sql, [site.pk, per_page, (page - 1) * per_page])
+        fetched = cursor.fetchall()
+        if not fetched and page > 1:  # past the end: show the last page instead
+            cursor.execute("SELECT count(DISTINCT target_url) FROM audit_backlink "
+                           "WHERE site_id = %s AND lost_at IS NULL", [site.pk])
+            last = max(1, -(-cursor.fetchone()[0] // per_page))  # < page, so this recursion ends
+            return top_pages(site, sort=sort, page=last, per_page=per_page)
+    total = fetched[0][3] if fetched else 0
+    rows = [TopPage(url, links, domains) for url, links, domains, _total in fetched]
     return Page(rows=rows, total=total, page=page, per_page=per_page)
 
 
@@ -552,3 +562,36 @@ def import_row_errors(link_import: LinkImport) -> list[dict[str, Any]]:
     """The import's row errors sorted by line: ``{line, field, message}`` each."""
     errors = [e for e in (link_import.row_errors or []) if isinstance(e, dict)]
     return sorted(errors, key=lambda e: (e.get("line") or 0, str(e.get("field", ""))))
+
+
+@dataclass(frozen=True)
+class UploadPreview:
+    """The header and first rows of an uploaded file, for the column-mapping step."""
+
+    header: list[str]
+    rows: list[list[str]]
+    delimiter: str
+    encoding: str
+
+
+PREVIEW_ROWS = 5
+
+
+def upload_preview(stream: Any, *, rows: int = PREVIEW_ROWS) -> UploadPreview:
+    """Read only the header and the first ``rows`` rows (raises ImportRefused when unreadable).
+
+    Goes through the importers' reader, so encodings, delimiters and compression are sniffed
+    exactly as the import itself will.
+    """
+    from django.conf import settings
+
+    from audit.importers.reader import open_export
+
+    limit = getattr(settings, "LINKCRM_IMPORT_MAX_DECOMPRESSED_BYTES", 4 * 1024**3)
+    with open_export(stream, max_bytes=limit) as reader:
+        first: list[list[str]] = []
+        for _line, cells in reader:
+            first.append(cells)
+            if len(first) >= rows:
+                break
+        return UploadPreview(reader.header, first, reader.delimiter_name, reader.encoding)

@@ -5,4 +5,22 @@ from audit import views
 app_name = "audit"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("sites/new/", views.site_add, name="site-add"),
+    path("sites/<int:pk>/", views.site_overview, name="site-overview"),
+    path("sites/<int:pk>/terms/", views.site_terms, name="site-terms"),
+    path("sites/<int:pk>/delete/", views.site_delete, name="site-delete"),
+    path("sites/<int:pk>/refdomains/", views.site_refdomains, name="site-refdomains"),
+    path("sites/<int:pk>/anchors/", views.site_anchors, name="site-anchors"),
+    path("sites/<int:pk>/new-lost/", views.site_new_lost, name="site-new-lost"),
+    path("sites/<int:pk>/geo/", views.site_geo, name="site-geo"),
+    path("sites/<int:pk>/top-pages/", views.site_top_pages, name="site-top-pages"),
+    path("sites/<int:pk>/ip-subnets/", views.site_ip_subnets, name="site-ip-subnets"),
+    path("sites/<int:pk>/imports/", views.site_imports, name="site-imports"),
+    path("sites/<int:pk>/imports/upload/", views.import_upload, name="import-upload"),
+    path("sites/<int:pk>/imports/map/<str:token>/", views.import_map, name="import-map"),
+    path("sites/<int:pk>/imports/semrush/", views.semrush_pull, name="semrush-pull"),
+    path("sites/<int:site_pk>/imports/<int:pk>/", views.import_detail, name="import-detail"),
+    path("sites/<int:site_pk>/imports/<int:pk>/progress/", views.import_progress, name="import-progress"),
+    path("sites/<int:site_pk>/imports/<int:pk>/cancel/", views.import_cancel, name="import-cancel"),
+    path("sites/<int:site_pk>/imports/<int:pk>/errors.csv", views.import_errors_csv, name="import-errors"),
 ]

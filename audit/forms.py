@@ -1,0 +1,202 @@
+"""Forms of the audit pages: sites, uploads, column mapping and the referring-domains filters."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from django import forms
+
+from audit.selectors import AUTHORITY_PROVIDERS, REFDOMAIN_SORTS, RefDomainQuery
+from linkcrm.lib.domains import DomainError, domain_of_url, is_public_suffix
+
+MAX_TERMS = 200
+_TERM_SPLIT = re.compile(r"[,\n;]+")
+
+
+def parse_terms(text: str) -> list[str]:
+    """Comma-, semicolon- or line-separated terms: trimmed, de-duplicated (case-insensitively), in order."""
+    seen: set[str] = set()
+    terms: list[str] = []
+    for raw in _TERM_SPLIT.split(text or ""):
+        term = " ".join(raw.split())
+        if term and term.casefold() not in seen:
+            seen.add(term.casefold())
+            terms.append(term)
+    return terms
+
+
+class TermsField(forms.CharField):
+    """A textarea of terms that cleans to a list of strings (each at most 100 characters)."""
+
+    widget = forms.Textarea(attrs={"rows": 2})
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: object) -> object:
+        return ", ".join(value) if isinstance(value, list | tuple) else value
+
+    def clean(self, value: str) -> list[str]:  # type: ignore[override]
+        terms = parse_terms(super().clean(value))
+        if len(terms) > MAX_TERMS:
+            raise forms.ValidationError(f"At most {MAX_TERMS} terms.")
+        too_long = [term for term in terms if len(term) > 100]
+        if too_long:
+            raise forms.ValidationError(f"Terms are at most 100 characters: {too_long[0][:40]}…")
+        return terms
+
+
+BRAND_HELP = "Names of the brand, separated by commas (e.g. Acme, Acme Tools). Empty: the domain's name."
+MONEY_HELP = "Commercial keywords, separated by commas (e.g. blue widgets, buy widgets)."
+
+
+class SiteTermsForm(forms.Form):
+    brand_terms = TermsField(help_text=BRAND_HELP)
+    money_terms = TermsField(help_text=MONEY_HELP)
+
+
+class SiteForm(SiteTermsForm):
+    """Add a site: any URL or host is folded to its registrable domain."""
+
+    domain_or_url = forms.CharField(
+        label="Domain or URL", max_length=2048, widget=forms.TextInput(attrs={"placeholder": "example.com"})
+    )
+    field_order = ["domain_or_url", "brand_terms", "money_terms"]
+
+    def clean_domain_or_url(self) -> str:
+        text = self.cleaned_data["domain_or_url"].strip()
+        try:
+            domain = domain_of_url(text)
+        except DomainError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        if "." not in domain or is_public_suffix(domain):
+            raise forms.ValidationError(f"{domain} is not a registrable domain.")
+        return text
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label="Export file",
+        help_text="A backlink or referring-domain export (Semrush, Ahrefs, Search Console, Majestic) "
+        "or any CSV whose columns you map in the next step. .csv, .tsv, .txt, .gz or .zip.",
+    )
+    full_snapshot = forms.BooleanField(
+        required=False, label="This export is complete (links missing from it are lost)",
+        help_text="Leave unticked for partial exports (samples, filtered lists): nothing is marked lost.",
+    )
+
+
+class SemrushPullForm(forms.Form):
+    limit = forms.IntegerField(
+        min_value=1, max_value=1_000_000, initial=10_000, label="Backlinks to fetch",
+        help_text="Each backlink costs API units from your Semrush plan.",
+    )
+
+
+NOT_MAPPED = ""
+
+
+class ColumnMappingForm(forms.Form):
+    """One select per mappable field: which header cell holds it (or none).
+
+    Built from the header of the uploaded file; cleans to ``{field: header cell}`` with only
+    the mapped fields, the shape ``link_import_create(column_mapping=...)`` expects.
+    """
+
+    def __init__(
+        self, *args: object, header: Sequence[str], fields: Sequence[tuple[str, str]], **kwargs: object
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [(NOT_MAPPED, "— not in this file —")] + [(cell, cell) for cell in header if cell.strip()]
+        guesses = _guess_mapping(header, [name for name, _label in fields])
+        for name, label in fields:
+            self.fields[name] = forms.ChoiceField(
+                label=label, choices=choices, required=False, initial=guesses.get(name, NOT_MAPPED)
+            )
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean() or {}
+        mapping = {name: cell for name, cell in cleaned.items() if cell}
+        if not mapping:
+            raise forms.ValidationError("Map at least the column holding the linking page URL or domain.")
+        used = list(mapping.values())
+        duplicates = sorted({cell for cell in used if used.count(cell) > 1})
+        if duplicates:
+            raise forms.ValidationError(f"A column can feed one field only: {', '.join(duplicates)}.")
+        self.mapping = mapping
+        return cleaned
+
+
+def _guess_mapping(header: Sequence[str], fields: Sequence[str]) -> dict[str, str]:
+    """Pre-select header cells whose name looks like a field (``Source URL`` → source_url)."""
+    simple = {re.sub(r"[^a-z0-9]", "", cell.casefold()): cell for cell in header}
+    return {name: simple[key] for name in fields if (key := name.replace("_", "")) in simple}
+
+
+_PROVIDER_CHOICES = [(key, label) for key, (_column, label) in AUTHORITY_PROVIDERS.items()]
+_STATUS_CHOICES = [("live", "Live"), ("lost", "Lost"), ("all", "All")]
+_PER_PAGE_CHOICES = [(n, str(n)) for n in (25, 50, 100, 200)]
+
+
+class RefDomainFilterForm(forms.Form):
+    """The referring-domains table's query string; invalid values fall back to defaults."""
+
+    q = forms.CharField(required=False, max_length=253, label="Domain contains")
+    tld = forms.CharField(required=False, max_length=63, label="TLD")
+    country = forms.CharField(required=False, max_length=2, label="Country")
+    authority = forms.ChoiceField(required=False, choices=_PROVIDER_CHOICES, label="Authority")
+    authority_min = forms.IntegerField(required=False, min_value=0, max_value=100, label="from")
+    authority_max = forms.IntegerField(required=False, min_value=0, max_value=100, label="to")
+    follow_only = forms.BooleanField(required=False, label="Follow links only")
+    status = forms.ChoiceField(required=False, choices=_STATUS_CHOICES, label="Status")
+    sort = forms.CharField(required=False)
+    page = forms.IntegerField(required=False, min_value=1)
+    per_page = forms.TypedChoiceField(required=False, choices=_PER_PAGE_CHOICES, coerce=int, label="Rows")
+
+    def to_query(self) -> RefDomainQuery:
+        """The selector query for the valid fields (call after is_valid(); bad fields are ignored)."""
+        data = {name: value for name, value in getattr(self, "cleaned_data", {}).items()
+                if value not in (None, "") and name not in self.errors}
+        sort = data.get("sort", "")
+        if sort.lstrip("-") not in REFDOMAIN_SORTS:
+            data.pop("sort", None)
+        data["follow_only"] = bool(data.get("follow_only"))
+        return RefDomainQuery(**data)
+
+
+def site_save_terms(*, site_pk: int, brand_terms: list[str], money_terms: list[str]) -> None:
+    """Store a site's brand and money terms.
+
+    A write outside audit/services.py only because the services contract has no terms setter
+    yet; it belongs there as ``site_update_terms`` (one guarded UPDATE, nothing else changes).
+    """
+    from audit.models import Site
+
+    Site.objects.filter(pk=site_pk).update(brand_terms=brand_terms, money_terms=money_terms)
+
+
+# The fields a generic CSV can map, with their labels, until the generic importer says so itself.
+FALLBACK_MAPPABLE_FIELDS: tuple[tuple[str, str], ...] = (
+    ("source_url", "Linking page URL"),
+    ("target_url", "Target URL (your page)"),
+    ("anchor", "Anchor text"),
+    ("source_title", "Linking page title"),
+    ("nofollow", "Nofollow (true/false)"),
+    ("first_seen", "First seen (date)"),
+    ("last_seen", "Last seen (date)"),
+    ("page_authority", "Page authority (0–100)"),
+    ("domain_authority", "Domain authority (0–100)"),
+    ("domain", "Referring domain (for a list of domains)"),
+)
+
+
+def mappable_fields() -> list[tuple[str, str]]:
+    """``(field, label)`` pairs the generic CSV importer accepts in ``column_mapping``."""
+    try:
+        from audit.importers import generic
+    except ImportError:
+        return list(FALLBACK_MAPPABLE_FIELDS)
+    fields = getattr(generic, "MAPPABLE_FIELDS", None)
+    return list(fields) if fields else list(FALLBACK_MAPPABLE_FIELDS)
