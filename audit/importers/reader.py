@@ -23,6 +23,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import functools
 import gzip
 import io
 import itertools
@@ -44,9 +45,12 @@ RATIO_GRACE_BYTES = 8 * 1024 * 1024
 _READ_SIZE = 1 << 16
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 
-# A header cell longer than this is not a header: refuse early instead of buffering a huge
-# "line" from a file that has no newlines at all.
-_MAX_HEADER_LINE = 1 << 20
+# No line is read whole past _MAX_LINE, or a file without newlines would be loaded into
+# memory at once. A longer line comes out in pieces; a piece that long cannot be a valid row
+# (csv refuses fields over 128 KB and the widest export has 37 columns), so it surfaces as a
+# row or CSV error rather than passing silently. A header past 1 MB is refused outright.
+_MAX_LINE = 16 * 1024 * 1024
+_MAX_HEADER_LINE = 1024 * 1024
 
 
 def human_size(size: int) -> str:
@@ -489,22 +493,22 @@ def normalize_header_cell(cell: str) -> str:
 def _utf8_lines(buffered: io.BufferedReader, bom: int) -> Iterator[str]:
     """Decoded lines of a UTF-8 stream; a bad byte raises when its line is reached.
 
-    ``map(bytes.decode, ...)`` keeps the per-line work in C, which is most of the speed.
+    ``map(bytes.decode, iter(partial(readline, n), b""))`` keeps the per-line work in C,
+    which is most of the speed.
     """
-    first = buffered.readline()
-    if len(first) > _MAX_HEADER_LINE:
-        raise ImportRefused("the first line is longer than 1 MB: this is not a CSV export", line=1)
+    first = buffered.readline(_MAX_LINE)
     try:
         first_text = first[bom:].decode("utf-8")
     except UnicodeDecodeError as exc:
         raise _utf8_error(exc, 1) from None
-    return itertools.chain((first_text,), map(bytes.decode, buffered))
+    rest = iter(functools.partial(buffered.readline, _MAX_LINE), b"")
+    return itertools.chain((first_text,), map(bytes.decode, rest))
 
 
 def _utf16_lines(buffered: io.BufferedReader, encoding: str, bom: int) -> Iterator[str]:
     buffered.read(bom)
     text = io.TextIOWrapper(buffered, encoding=encoding, errors="strict", newline="\n")
-    return iter(text)
+    return iter(functools.partial(text.readline, _MAX_LINE // 2), "")
 
 
 def _skip_preamble(lines: Iterator[str]) -> tuple[Iterator[str], int, str | None]:
@@ -545,6 +549,9 @@ def open_export(stream: BinaryIO, *, max_bytes: int, max_ratio: int = DEFAULT_MA
         except UnicodeDecodeError as exc:
             message = f"the file is not valid {encoding.upper()} text ({exc.reason})"
             raise ImportRefused(message, line=1) from None
+        if len(first) > _MAX_HEADER_LINE:
+            message = "the header line is longer than 1 MB: this is not a CSV export"
+            raise ImportRefused(message, line=skipped + 1)
         delimiter = hinted or _sniff_delimiter(first)
         return ExportReader(
             decompressed, encoding=encoding, lines=lines, header_line=skipped + 1, delimiter=delimiter

@@ -217,6 +217,15 @@ class SemrushClient:
             except RowError as exc:
                 yield LineError(line, exc.field, exc.message)
 
+    def backlinks(
+        self, *, target: str, limit: int, target_type: str = "root_domain"
+    ) -> Iterator[BacklinkRow | LineError]:
+        """``iter_backlinks``, closing the HTTP client when the rows run out (the loader's entry point)."""
+        try:
+            yield from self.iter_backlinks(target, limit=limit, target_type=target_type)
+        finally:
+            self.close()
+
     def write_export(
         self, target: str, out: BinaryIO, *, limit: int, target_type: str = "root_domain"
     ) -> int:
