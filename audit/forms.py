@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from django import forms
 
+from audit.choices import ImportKind
 from audit.selectors import AUTHORITY_PROVIDERS, REFDOMAIN_SORTS, RefDomainQuery
 from linkcrm.lib.domains import DomainError, domain_of_url, is_public_suffix
 
@@ -96,31 +97,59 @@ class SemrushPullForm(forms.Form):
 
 
 NOT_MAPPED = ""
+KIND_CHOICES = [(ImportKind.BACKLINKS, "A list of links (one row per linking page)"),
+                (ImportKind.REFDOMAINS, "A list of referring domains (one row per domain)")]
+
+
+def mapping_groups() -> dict[str, dict[str, str]]:
+    """Per import kind, the generic CSV's mappable fields and their labels (from the importer)."""
+    from audit.importers import generic
+
+    return {ImportKind.BACKLINKS: generic.BACKLINK_FIELDS, ImportKind.REFDOMAINS: generic.REFDOMAIN_FIELDS}
 
 
 class ColumnMappingForm(forms.Form):
-    """One select per mappable field: which header cell holds it (or none).
+    """Which header cell holds each field, for one of the two kinds of generic CSV.
 
-    Built from the header of the uploaded file; cleans to ``{field: header cell}`` with only
-    the mapped fields, the shape ``link_import_create(column_mapping=...)`` expects.
+    Fields are named ``<kind>-<field>`` so both groups can sit on one page; ``mapping``
+    (after is_valid) holds only the chosen kind's mapped fields, ``{field: header cell}``,
+    the shape ``link_import_create(column_mapping=...)`` expects.
     """
 
-    def __init__(
-        self, *args: object, header: Sequence[str], fields: Sequence[tuple[str, str]], **kwargs: object
-    ) -> None:
+    kind = forms.ChoiceField(choices=KIND_CHOICES, widget=forms.RadioSelect, label="This file is")
+
+    def __init__(self, *args: object, header: Sequence[str], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         choices = [(NOT_MAPPED, "— not in this file —")] + [(cell, cell) for cell in header if cell.strip()]
-        guesses = _guess_mapping(header, [name for name, _label in fields])
-        for name, label in fields:
-            self.fields[name] = forms.ChoiceField(
-                label=label, choices=choices, required=False, initial=guesses.get(name, NOT_MAPPED)
-            )
+        groups = mapping_groups()
+        guesses = {kind: guess_mapping(header, list(fields)) for kind, fields in groups.items()}
+        self.groups: dict[str, list[str]] = {}
+        for kind, fields in groups.items():
+            self.groups[kind] = []
+            for name, label in fields.items():
+                key = f"{kind}-{name}"
+                self.fields[key] = forms.ChoiceField(
+                    label=label, choices=choices, required=False, initial=guesses[kind].get(name, NOT_MAPPED)
+                )
+                self.groups[kind].append(key)
+        looks_like_domains = "domain" in guesses[ImportKind.REFDOMAINS] and (
+            "source_url" not in guesses[ImportKind.BACKLINKS])
+        self.fields["kind"].initial = ImportKind.REFDOMAINS if looks_like_domains else ImportKind.BACKLINKS
+
+    def group(self, kind: str) -> list[forms.BoundField]:
+        return [self[key] for key in self.groups.get(kind, [])]
 
     def clean(self) -> dict[str, object]:
         cleaned = super().clean() or {}
-        mapping = {name: cell for name, cell in cleaned.items() if cell}
-        if not mapping:
-            raise forms.ValidationError("Map at least the column holding the linking page URL or domain.")
+        kind = cleaned.get("kind")
+        if not kind:
+            return cleaned
+        prefix = f"{kind}-"
+        mapping = {key.removeprefix(prefix): cell for key, cell in cleaned.items()
+                   if key.startswith(prefix) and cell}
+        required = "source_url" if kind == ImportKind.BACKLINKS else "domain"
+        if required not in mapping:
+            raise forms.ValidationError(f"Map the column holding the {mapping_groups()[kind][required]}.")
         used = list(mapping.values())
         duplicates = sorted({cell for cell in used if used.count(cell) > 1})
         if duplicates:
@@ -129,7 +158,7 @@ class ColumnMappingForm(forms.Form):
         return cleaned
 
 
-def _guess_mapping(header: Sequence[str], fields: Sequence[str]) -> dict[str, str]:
+def guess_mapping(header: Sequence[str], fields: Sequence[str]) -> dict[str, str]:
     """Pre-select header cells whose name looks like a field (``Source URL`` → source_url)."""
     simple = {re.sub(r"[^a-z0-9]", "", cell.casefold()): cell for cell in header}
     return {name: simple[key] for name in fields if (key := name.replace("_", "")) in simple}
@@ -176,27 +205,3 @@ def site_save_terms(*, site_pk: int, brand_terms: list[str], money_terms: list[s
 
     Site.objects.filter(pk=site_pk).update(brand_terms=brand_terms, money_terms=money_terms)
 
-
-# The fields a generic CSV can map, with their labels, until the generic importer says so itself.
-FALLBACK_MAPPABLE_FIELDS: tuple[tuple[str, str], ...] = (
-    ("source_url", "Linking page URL"),
-    ("target_url", "Target URL (your page)"),
-    ("anchor", "Anchor text"),
-    ("source_title", "Linking page title"),
-    ("nofollow", "Nofollow (true/false)"),
-    ("first_seen", "First seen (date)"),
-    ("last_seen", "Last seen (date)"),
-    ("page_authority", "Page authority (0–100)"),
-    ("domain_authority", "Domain authority (0–100)"),
-    ("domain", "Referring domain (for a list of domains)"),
-)
-
-
-def mappable_fields() -> list[tuple[str, str]]:
-    """``(field, label)`` pairs the generic CSV importer accepts in ``column_mapping``."""
-    try:
-        from audit.importers import generic
-    except ImportError:
-        return list(FALLBACK_MAPPABLE_FIELDS)
-    fields = getattr(generic, "MAPPABLE_FIELDS", None)
-    return list(fields) if fields else list(FALLBACK_MAPPABLE_FIELDS)

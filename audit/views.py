@@ -25,7 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from audit import charts, selectors, services
 from audit.anchors import CATEGORY_LABELS, CATEGORY_ORDER
-from audit.choices import LinkType
+from audit.choices import ImportKind, LinkType
 from audit.forms import (
     ColumnMappingForm,
     RefDomainFilterForm,
@@ -33,7 +33,6 @@ from audit.forms import (
     SiteForm,
     SiteTermsForm,
     UploadForm,
-    mappable_fields,
     site_save_terms,
 )
 from audit.importers.base import ImportRefused
@@ -376,7 +375,7 @@ def import_map(request: HttpRequest, pk: int, token: str) -> HttpResponse:
     entry = _pending(request, site, token)
     with default_storage.open(entry["path"], "rb") as stream:
         preview = selectors.upload_preview(stream)
-    form = ColumnMappingForm(request.POST or None, header=preview.header, fields=mappable_fields())
+    form = ColumnMappingForm(request.POST or None, header=preview.header)
     if request.method == "POST" and "discard" in request.POST:
         _drop_pending(request, token)
         messages.info(request, f"{entry['name']} was discarded.")
@@ -394,8 +393,12 @@ def import_map(request: HttpRequest, pk: int, token: str) -> HttpResponse:
             _drop_pending(request, token)
             messages.success(request, f"{link_import.file_name} is queued for import with your mapping.")
             return redirect("audit:import-detail", site_pk=site.pk, pk=link_import.pk)
-    return _render_tab(request, site, "imports", "audit/import_map.html", form=form, preview=preview,
-                       file_name=entry["name"], status=400 if form.errors else 200)
+    return _render_tab(
+        request, site, "imports", "audit/import_map.html", form=form, preview=preview,
+        file_name=entry["name"],
+        backlink_fields=form.group(ImportKind.BACKLINKS), refdomain_fields=form.group(ImportKind.REFDOMAINS),
+        status=400 if form.errors else 200,
+    )
 
 
 @role_required(Role.OUTREACH)

@@ -253,3 +253,158 @@ def test_error_report_by_line_on_the_page_and_as_csv(site, client):
     assert lines[0] == "line,field,message"
     assert lines[1] == "4,Source url,empty <value>"
     assert lines[2].startswith("12,First seen,\"'=HYPERLINK")  # formula defused
+
+
+# --- the upload flow, end to end through the pages and the real import services ------------------
+
+SEMRUSH_HEADER = (
+    "Page ascore,Source title,Source url,Target url,Anchor,External links,Internal links,Nofollow,Sponsored,"
+    "Ugc,Text,Frame,Form,Image,Sitewide,First seen,Last seen,New link,Lost link"
+)
+
+
+def semrush_csv(*rows: tuple[str, str, str, str]) -> bytes:
+    """A Semrush Backlinks export with rows of (source url, target url, anchor, nofollow)."""
+    lines = [SEMRUSH_HEADER] + [
+        f"40,Title,{source},{target},{anchor},10,20,{nofollow},false,false,true,false,false,false,false,"
+        "2024-03-04,2025-01-02,false,false"
+        for source, target, anchor, nofollow in rows
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+def upload(client, site: Site, name: str, content: bytes, *, complete: bool = False):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = {"file": SimpleUploadedFile(name, content, content_type="text/csv")}
+    if complete:
+        data["full_snapshot"] = "on"
+    return client.post(url("import-upload", site.pk), data)
+
+
+def run_latest(site: Site) -> LinkImport:
+    from audit.services import link_import_run
+
+    return link_import_run(import_id=LinkImport.objects.filter(site=site).latest("id").pk)
+
+
+def test_uploading_a_semrush_export_builds_the_profile(client, media):
+    site = Site.objects.create(domain="acme.com", brand_terms=["Acme"])
+    content = semrush_csv(("https://blog.one.com/a", "https://acme.com/", "Acme", "false"),
+                          ("https://two.org/b", "https://acme.com/x", "click here", "true"),
+                          ("https://two.org/c", "https://acme.com/x", "Acme tools", "false"))
+    response = upload(client, site, "acme-backlinks.csv", content)
+    imported = LinkImport.objects.get(site=site)
+    assert response.status_code == 302 and response["Location"] == url("import-detail", site.pk, imported.pk)
+    assert (imported.status, imported.format, imported.full_snapshot) == (
+        "queued", "semrush_backlinks", False)
+    assert run_latest(site).status == ImportStatus.SUCCEEDED
+    html = client.get(url("import-detail", site.pk, imported.pk)).content.decode()
+    assert 'data-count="imported">3<' in html and 'data-count="new">3<' in html
+    html = client.get(url("site-overview", site.pk)).content.decode()
+    assert figure(html, "live-backlinks") == "3" and figure(html, "live-refdomains") == "2"
+    html = client.get(url("site-refdomains", site.pk) + "?sort=domain").content.decode()
+    assert table_column(html, "refdomains") == ["one.com", "two.org"]
+    html = client.get(url("site-anchors", site.pk)).content.decode()
+    assert re.search(r'data-category="compound"><td><a [^>]*>Compound</a></td><td class="num">1</td>', html)
+
+
+def test_a_complete_export_marks_missing_links_lost(client, media):
+    site = Site.objects.create(domain="acme.com")
+    first = semrush_csv(("https://one.com/a", "https://acme.com/", "a", "false"),
+                        ("https://two.org/b", "https://acme.com/", "b", "false"))
+    upload(client, site, "first.csv", first, complete=True)
+    run_latest(site)
+    upload(client, site, "second.csv", semrush_csv(("https://one.com/a", "https://acme.com/", "a", "false")),
+           complete=True)
+    second = run_latest(site)
+    assert (second.full_snapshot, second.rows_lost) == (True, 1)
+    html = client.get(url("site-overview", site.pk)).content.decode()
+    assert figure(html, "live-backlinks") == "1" and figure(html, "lost-backlinks") == "1"
+
+
+def test_an_unreadable_upload_is_refused_on_the_form_and_nothing_is_stored(client, media):
+    site = Site.objects.create(domain="acme.com")
+    response = upload(client, site, "empty.csv", f"{SEMRUSH_HEADER}\n".encode())
+    assert response.status_code == 400
+    assert "The file was refused" in response.content.decode() and "no rows" in response.content.decode()
+    assert not LinkImport.objects.exists()
+    assert not any(path.is_file() for path in media.rglob("*"))
+
+
+UNKNOWN = b"Referrer Page;Landing;Text;Seen\nhttps://one.com/a;https://acme.com/p;Acme;2024-05-06\n" \
+          b"https://two.org/b;;<b>bold</b>;2024-05-07\n"
+
+
+def test_an_unknown_header_leads_to_the_mapping_step_and_imports_with_it(client, media):
+    site = Site.objects.create(domain="acme.com")
+    response = upload(client, site, "other-tool.csv", UNKNOWN)
+    assert response.status_code == 302 and "/imports/map/" in response["Location"]
+    page = client.get(response["Location"])
+    html = page.content.decode()
+    header = re.findall(r'<table class="table small" id="preview">\s*<thead><tr>(.*?)</tr>', html, re.S)[0]
+    assert header.count("<th>") == 4
+    assert "&lt;b&gt;bold&lt;/b&gt;" in html  # the preview shows file content escaped
+    assert 'value="Referrer Page"' in html
+    posted = client.post(response["Location"], {
+        "kind": "backlinks", "backlinks-source_url": "Referrer Page", "backlinks-target_url": "Landing",
+        "backlinks-anchor": "Text", "backlinks-first_seen": "Seen",
+    })
+    imported = LinkImport.objects.get(site=site)
+    assert posted.status_code == 302 and posted["Location"] == url("import-detail", site.pk, imported.pk)
+    assert imported.format == "generic_csv"
+    assert imported.column_mapping == {
+        "source_url": "Referrer Page", "target_url": "Landing", "anchor": "Text", "first_seen": "Seen"}
+    assert run_latest(site).rows_imported == 2
+    assert sorted(site.backlinks.values_list("target_url", flat=True)) == ["https://acme.com/",
+                                                                           "https://acme.com/p"]
+    assert not [p for p in media.rglob("*") if p.is_file() and "pending" in p.parts]
+    assert client.get(response["Location"]).status_code == 404  # the pending upload is gone
+
+
+def test_the_mapping_needs_the_key_column_of_its_kind(client, media):
+    site = Site.objects.create(domain="acme.com")
+    location = upload(client, site, "other.csv", UNKNOWN)["Location"]
+    response = client.post(location, {"kind": "refdomains", "backlinks-source_url": "Referrer Page"})
+    assert response.status_code == 400
+    assert "Map the column holding the Referring domain" in response.content.decode()
+    response = client.post(location, {"kind": "backlinks", "backlinks-source_url": "Text",
+                                      "backlinks-anchor": "Text"})
+    assert response.status_code == 400 and "one field only: Text" in response.content.decode()
+    assert not LinkImport.objects.exists()
+
+
+def test_a_list_of_domains_can_be_mapped_too(client, media):
+    site = Site.objects.create(domain="acme.com")
+    content = b"Site,Score,Where\none.com,55,us\ntwo.org,7,de\n"
+    location = upload(client, site, "domains.csv", content)["Location"]
+    client.post(location, {"kind": "refdomains", "refdomains-domain": "Site", "refdomains-authority": "Score",
+                           "refdomains-country": "Where"})
+    assert run_latest(site).status == ImportStatus.SUCCEEDED
+    assert dict(site.refdomains.values_list("domain", "country")) == {"one.com": "us", "two.org": "de"}
+
+
+def test_discarding_or_using_another_users_token_gives_nothing_away(client, media, bob, client_for):
+    site = Site.objects.create(domain="acme.com")
+    location = upload(client, site, "other.csv", UNKNOWN)["Location"]
+    assert client_for(bob).get(location).status_code == 404  # the token is tied to alice's session
+    assert client.post(location, {"discard": "1"}).status_code == 302
+    assert client.get(location).status_code == 404
+    assert not [p for p in media.rglob("*") if p.is_file()]
+
+
+def test_semrush_pull_is_queued_only_with_a_key(client, settings, site):
+    settings.LINKCRM_SEMRUSH_API_KEY = ""
+    client.post(url("semrush-pull", site.pk), {"limit": "500"})
+    assert not LinkImport.objects.exists()
+    settings.LINKCRM_SEMRUSH_API_KEY = "k"
+    response = client.post(url("semrush-pull", site.pk), {"limit": "500"})
+    pulled = LinkImport.objects.get(site=site)
+    assert response["Location"] == url("import-detail", site.pk, pulled.pk)
+    assert (pulled.format, pulled.api_limit, pulled.status) == ("semrush_api", 500, "queued")
