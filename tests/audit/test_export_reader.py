@@ -67,7 +67,8 @@ def test_it_strips_a_utf8_bom() -> None:
 
 
 @pytest.mark.parametrize(
-    ("bom", "codec"), [(codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"), (b"", "utf-16-le")]
+    ("bom", "codec"),
+    [(codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"), (b"", "utf-16-le")],
 )
 def test_it_reads_utf16_tab_separated_quoted_like_ahrefs(bom: bytes, codec: str) -> None:
     text = '"Referring page URL"\t"Anchor"\n"https://ä.example/1"\t"Grüße, \tmit Tab"\n'
@@ -130,7 +131,7 @@ def test_header_cells_are_trimmed_and_case_folded_for_detection_only() -> None:
 # -- line numbers -----------------------------------------------------------------------------
 def test_line_numbers_are_physical_lines_with_multiline_fields() -> None:
     data = (
-        b'Source url,Anchor\r\n'
+        b"Source url,Anchor\r\n"
         b'https://a.example/,"first\r\nsecond\r\nthird"\r\n'
         b"https://b.example/,plain\r\n"
         b'https://c.example/,"x\ny"\r\n'
@@ -241,12 +242,14 @@ def _zip_bomb(size: int) -> bytes:
     """A real zip whose one member is ``size`` bytes of one repeated line (deflate ~1000:1)."""
     buffer = io.BytesIO()
     line = b"https://a.example/,https://site.test/,x\n"
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        with archive.open("links.csv", "w", force_zip64=True) as member:
-            member.write(b"Source url,Target url,Anchor\n")
-            block = line * (MB // len(line))
-            for _ in range(size // len(block)):
-                member.write(block)
+    with (
+        zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+        archive.open("links.csv", "w", force_zip64=True) as member,
+    ):
+        member.write(b"Source url,Target url,Anchor\n")
+        block = line * (MB // len(line))
+        for _ in range(size // len(block)):
+            member.write(block)
     return buffer.getvalue()
 
 
