@@ -67,6 +67,13 @@ class Columns:
                 only = positions[0]
                 return lambda cells: (cells[only],)  # type: ignore[index]
             return itemgetter(*positions)  # type: ignore[arg-type]
+        present = [position for position in positions if position is not None]
+        missing = len(positions) - len(present)
+        if len(present) > 1 and all(position is None for position in positions[len(present):]):
+            # Only trailing columns missing (the common case): concatenating a constant
+            # tuple is cheaper than padding every row.
+            pick_present, tail = itemgetter(*present), ("",) * missing
+            return lambda cells: pick_present(cells) + tail  # type: ignore[operator]
         padded = [self.width if position is None else position for position in positions]
         pick = itemgetter(*padded)
         pad = [""]

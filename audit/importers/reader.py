@@ -30,6 +30,7 @@ import itertools
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import BinaryIO, TypeVar
 
 from audit.importers.base import ImportRefused
@@ -55,12 +56,14 @@ _MAX_HEADER_LINE = 1024 * 1024
 
 def human_size(size: int) -> str:
     """``1536`` → ``1.5 KB``: sizes in messages people read."""
-    value = float(size)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{int(value)} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
+    if size < 1024:
+        return f"{size} bytes"
+    value = size / 1024
+    for unit in ("KB", "MB"):
+        if value < 1024:
+            return f"{value:.1f} {unit}"
         value /= 1024
-    return f"{size} bytes"  # pragma: no cover - the loop always returns
+    return f"{value:.1f} GB"
 
 
 class _CountingSource(io.RawIOBase):
@@ -177,23 +180,15 @@ def _peek_head(stream: BinaryIO, size: int) -> tuple[bytes, BinaryIO]:
     return head, _Prefixed(head, stream)  # type: ignore[return-value]
 
 
+@dataclass
 class _Decompressed:
     """What ``_open_decompressed`` found: the byte source and what is known about its size."""
 
-    def __init__(
-        self,
-        source: _CountingSource,
-        *,
-        total_bytes: int | None,
-        compression: str,
-        progress: Callable[[], float | None],
-        closers: list[Callable[[], None]],
-    ) -> None:
-        self.source = source
-        self.total_bytes = total_bytes
-        self.compression = compression
-        self.progress = progress
-        self.closers = closers
+    source: _CountingSource
+    total_bytes: int | None
+    compression: str  # "", "gzip" or "zip"
+    progress: Callable[[], float | None]
+    closers: list[Callable[[], None]]
 
 
 def _open_plain(stream: BinaryIO, *, max_bytes: int, max_ratio: int) -> _Decompressed:
@@ -269,12 +264,16 @@ def _open_zip(stream: BinaryIO, *, max_bytes: int, max_ratio: int) -> _Decompres
         archive = zipfile.ZipFile(stream)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise ImportRefused(f"the zip file cannot be read ({exc})") from None
-    info = _zip_member(archive)
-    _check_zip_member(info, max_bytes=max_bytes, max_ratio=max_ratio)
     try:
+        info = _zip_member(archive)
+        _check_zip_member(info, max_bytes=max_bytes, max_ratio=max_ratio)
         member = archive.open(info)
     except (NotImplementedError, RuntimeError, zipfile.BadZipFile) as exc:
-        raise ImportRefused(f"{info.filename} in the zip file cannot be extracted ({exc})") from None
+        archive.close()
+        raise ImportRefused(f"the file in the zip cannot be extracted ({exc})") from None
+    except ImportRefused:
+        archive.close()
+        raise
 
     def read(size: int) -> bytes:
         try:
