@@ -83,9 +83,14 @@ class UploadForm(forms.Form):
         help_text="A backlink or referring-domain export (Semrush, Ahrefs, Search Console, Majestic) "
         "or any CSV whose columns you map in the next step. .csv, .tsv, .txt, .gz or .zip.",
     )
-    full_snapshot = forms.BooleanField(
-        required=False, label="This export is complete (links missing from it are lost)",
-        help_text="Leave unticked for partial exports (samples, filtered lists): nothing is marked lost.",
+    full_snapshot = forms.TypedChoiceField(
+        label="This export is complete (links missing from it are lost)",
+        choices=[
+            ("", "As its format says (full exports: yes; Search Console samples, API pulls: no)"),
+            ("yes", "Yes: mark links missing from it as lost"),
+            ("no", "No: a partial export, mark nothing lost"),
+        ],
+        coerce=lambda value: {"yes": True, "no": False}.get(value), empty_value=None, required=False,
     )
 
 

@@ -316,7 +316,7 @@ def _import_history_context(site: Site) -> dict[str, Any]:
 
 
 def _refused_upload(
-    request: HttpRequest, site: Site, form: UploadForm, upload: UploadedFile, full_snapshot: bool,
+    request: HttpRequest, site: Site, form: UploadForm, upload: UploadedFile, full_snapshot: bool | None,
     refusal: ImportRefused,
 ) -> HttpResponse:
     """A refused upload: if the file reads as a table, keep it and ask for a column mapping;
@@ -341,7 +341,9 @@ def _refused_upload(
 PENDING_DIR = "imports/pending"
 
 
-def _stash_upload(request: HttpRequest, site: Site, upload: UploadedFile, full_snapshot: bool) -> str:
+def _stash_upload(
+    request: HttpRequest, site: Site, upload: UploadedFile, full_snapshot: bool | None
+) -> str:
     token = secrets.token_urlsafe(16)
     name = os.path.basename(upload.name or "export.csv")[:200]
     upload.seek(0)

@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from audit.api.urls import router as audit_router
 from linkcrm import views
 from linkcrm.api import MeView
 from outreach.urls import reports_urlpatterns
@@ -13,6 +14,7 @@ from prospects.api.urls import router as prospects_router
 
 api_router = DefaultRouter()
 api_router.registry.extend(prospects_router.registry)
+api_router.registry.extend(audit_router.registry)
 
 urlpatterns = [
     path("", prospects_views.dashboard, name="dashboard"),

@@ -279,12 +279,10 @@ def media(settings, tmp_path):
     return tmp_path
 
 
-def upload(client, site: Site, name: str, content: bytes, *, complete: bool = False):
+def upload(client, site: Site, name: str, content: bytes, *, complete: str = ""):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    data = {"file": SimpleUploadedFile(name, content, content_type="text/csv")}
-    if complete:
-        data["full_snapshot"] = "on"
+    data = {"file": SimpleUploadedFile(name, content, content_type="text/csv"), "full_snapshot": complete}
     return client.post(url("import-upload", site.pk), data)
 
 
@@ -302,8 +300,9 @@ def test_uploading_a_semrush_export_builds_the_profile(client, media):
     response = upload(client, site, "acme-backlinks.csv", content)
     imported = LinkImport.objects.get(site=site)
     assert response.status_code == 302 and response["Location"] == url("import-detail", site.pk, imported.pk)
+    # Left to the format: a Semrush Backlinks export is a complete one.
     assert (imported.status, imported.format, imported.full_snapshot) == (
-        "queued", "semrush_backlinks", False)
+        "queued", "semrush_backlinks", True)
     assert run_latest(site).status == ImportStatus.SUCCEEDED
     html = client.get(url("import-detail", site.pk, imported.pk)).content.decode()
     assert 'data-count="imported">3<' in html and 'data-count="new">3<' in html
@@ -319,10 +318,13 @@ def test_a_complete_export_marks_missing_links_lost(client, media):
     site = Site.objects.create(domain="acme.com")
     first = semrush_csv(("https://one.com/a", "https://acme.com/", "a", "false"),
                         ("https://two.org/b", "https://acme.com/", "b", "false"))
-    upload(client, site, "first.csv", first, complete=True)
+    upload(client, site, "first.csv", first, complete="yes")
     run_latest(site)
-    upload(client, site, "second.csv", semrush_csv(("https://one.com/a", "https://acme.com/", "a", "false")),
-           complete=True)
+    only_one = semrush_csv(("https://one.com/a", "https://acme.com/", "a", "false"))
+    upload(client, site, "partial.csv", only_one, complete="no")
+    partial = run_latest(site)
+    assert (partial.full_snapshot, partial.rows_lost) == (False, 0)
+    upload(client, site, "second.csv", only_one, complete="yes")
     second = run_latest(site)
     assert (second.full_snapshot, second.rows_lost) == (True, 1)
     html = client.get(url("site-overview", site.pk)).content.decode()
