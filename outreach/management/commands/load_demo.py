@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
+from audit import demo as audit_demo
 from prospects import demo as prospects_demo
 
 
@@ -10,5 +11,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         # Each app loads its own part, in dependency order (audit, prospects, outreach).
+        sites = audit_demo.load()
+        self.stdout.write(f"Demo link profiles ready: {', '.join(site.domain for site in sites)}.")
         project = prospects_demo.load()
         self.stdout.write(f"Demo workspace ready: project '{project.name}'.")
