@@ -44,7 +44,7 @@ down:
 	@test -x $(PY) && $(STACK) down || true
 
 status:
-	@$(STACK) status
+	@$(STACK) status || true
 
 lint: deps-test
 	$(VENV)/bin/ruff check .

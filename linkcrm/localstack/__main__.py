@@ -88,7 +88,9 @@ class Children:
     def stop(self, timeout: float = 15.0) -> None:
         for _, proc in self.procs:
             if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
+                # The leader only: gunicorn and qcluster stop their own children cleanly, while a
+                # SIGTERM to the whole group leaves django-q2's sentinel waiting forever.
+                proc.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + timeout
         for _, proc in self.procs:
             try:
