@@ -76,7 +76,8 @@ class SiteOverview:
     ugc: int
     sponsored: int
     link_types: dict[str, int]
-    # provider key -> ten counts of live referring domains, buckets 0–9 … 90–100
+    # score key -> ten counts, buckets 0–9 … 90–100: live referring domains for the keys of
+    # AUTHORITY_PROVIDERS, live links for the keys of PAGE_AUTHORITY (see authority_histograms)
     authority: dict[str, list[int]] = field(default_factory=dict)
 
 
@@ -105,10 +106,18 @@ def site_overview(site: Site) -> SiteOverview:
 
 
 def authority_histograms(site: Site) -> dict[str, list[int]]:
-    """Live referring domains per provider in ten 10-point buckets (100 falls into 90–100).
+    """Ten 10-point buckets (100 falls into 90–100) per provider score; scores nobody reported are left out.
 
-    Providers with no score at all are left out. One query: a UNION of three GROUP BYs.
+    Keys of AUTHORITY_PROVIDERS count live referring domains by their domain score; keys of
+    PAGE_AUTHORITY count live links by the linking page's score (all a Semrush Backlinks
+    export carries). Two queries: a UNION over the domains, one GROUPING SETS scan of the links.
     """
+    histograms = _domain_histograms(site)
+    histograms.update(_page_histograms(site))
+    return histograms
+
+
+def _domain_histograms(site: Site) -> dict[str, list[int]]:
     parts = []
     params: list[Any] = []
     for key, (column, _label) in AUTHORITY_PROVIDERS.items():
@@ -125,6 +134,34 @@ def authority_histograms(site: Site) -> dict[str, list[int]]:
         for provider, bucket, count in cursor.fetchall():
             histograms.setdefault(provider, [0] * 10)[max(0, int(bucket))] += count
     return {key: histograms[key] for key in AUTHORITY_PROVIDERS if key in histograms}
+
+
+PAGE_AUTHORITY: dict[str, tuple[str, str]] = {
+    # key: (Backlink column, label)
+    "semrush_page": ("semrush_page_ascore", "Semrush Page Authority Score"),
+    "ahrefs_page": ("ahrefs_ur", "Ahrefs URL Rating"),
+}
+_PAGE_HISTOGRAM_SQL = """
+    SELECT GROUPING(semrush) = 1 AS is_ahrefs, semrush, ahrefs, count(*) FROM (
+        -- LEAST ignores NULLs (LEAST(NULL, 9) = 9): only bucket scores that exist.
+        SELECT CASE WHEN semrush_page_ascore IS NOT NULL THEN LEAST(semrush_page_ascore / 10, 9) END
+                   AS semrush,
+               CASE WHEN ahrefs_ur IS NOT NULL THEN LEAST(ahrefs_ur / 10, 9) END AS ahrefs
+        FROM audit_backlink
+        WHERE site_id = %s AND lost_at IS NULL AND (semrush_page_ascore IS NOT NULL OR ahrefs_ur IS NOT NULL)
+    ) AS scored GROUP BY GROUPING SETS ((semrush), (ahrefs))
+"""
+
+
+def _page_histograms(site: Site) -> dict[str, list[int]]:
+    histograms: dict[str, list[int]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(_PAGE_HISTOGRAM_SQL, [site.pk])
+        for is_ahrefs, semrush, ahrefs, count in cursor.fetchall():
+            key, bucket = ("ahrefs_page", ahrefs) if is_ahrefs else ("semrush_page", semrush)
+            if bucket is not None:
+                histograms.setdefault(key, [0] * 10)[max(0, int(bucket))] += count
+    return {key: histograms[key] for key in PAGE_AUTHORITY if key in histograms}
 
 
 # --- referring domains table ------------------------------------------------------------

@@ -133,11 +133,7 @@ def site_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def site_overview(request: HttpRequest, pk: int) -> HttpResponse:
     site = _site(pk)
     overview = selectors.site_overview(site)
-    histograms = [
-        (label, charts.bar_chart(list(zip(selectors.BUCKET_LABELS, overview.authority[key], strict=True)),
-                                 title=f"Referring domains by {label}"))
-        for key, (_column, label) in selectors.AUTHORITY_PROVIDERS.items() if key in overview.authority
-    ]
+    histograms = _authority_charts(overview.authority)
     link_types = [(LinkType(value).label, count) for value, count in overview.link_types.items() if count]
     rels = [("Follow", overview.follow), ("Nofollow", overview.nofollow), ("UGC", overview.ugc),
             ("Sponsored", overview.sponsored)]
@@ -148,6 +144,18 @@ def site_overview(request: HttpRequest, pk: int) -> HttpResponse:
         rel_chart=charts.hbar_chart(rels, title="Live links by rel attribute"),
         latest_import=selectors.import_list_for_site(site).first(),
     )
+
+
+def _authority_charts(authority: dict[str, list[int]]) -> list[tuple[str, str]]:
+    """(label, SVG) per reported score: domain scores count domains, page scores count links."""
+    scores = [(key, label, "Referring domains") for key, (_c, label) in selectors.AUTHORITY_PROVIDERS.items()]
+    scores += [(key, label, "Live links") for key, (_c, label) in selectors.PAGE_AUTHORITY.items()]
+    return [
+        (f"{label} ({counted.lower()})",
+         charts.bar_chart(list(zip(selectors.BUCKET_LABELS, authority[key], strict=True)),
+                          title=f"{counted} by {label}"))
+        for key, label, counted in scores if key in authority
+    ]
 
 
 @role_required(Role.OUTREACH)

@@ -75,6 +75,7 @@ def test_overview_shows_the_figures_and_charts(site, client):
     assert figure(html, "lost-refdomains") == "1"
     assert figure(html, "follow") == "2"
     assert html.count('class="chart bar-chart"') == 2  # Semrush and Ahrefs histograms; no Majestic
+    assert "<title>Referring domains by Semrush Authority Score</title>" in html
     assert "Majestic Trust Flow" not in html
     assert "<title>Live links by type</title>" in html
 

@@ -35,6 +35,19 @@ def test_authority_histograms_use_ten_point_buckets_of_live_domains(site):
     assert histograms["semrush"] == [1, 0, 0, 0, 1, 0, 0, 0, 0, 1]  # 5, 45, 100 (47 is lost)
     assert histograms["ahrefs"] == [0, 0, 0, 1, 0, 0, 0, 0, 0, 0]
     assert "majestic" not in histograms
+    assert "semrush_page" not in histograms and "ahrefs_page" not in histograms
+
+
+def test_page_authority_histograms_count_live_links(site):
+    from audit.models import Backlink
+
+    Backlink.objects.filter(site=site, anchor="Acme").update(semrush_page_ascore=12, ahrefs_ur=99)
+    Backlink.objects.filter(site=site, anchor="click here").update(semrush_page_ascore=19)
+    Backlink.objects.filter(site=site, anchor="acme widgets").update(semrush_page_ascore=80)  # lost
+    histograms = selectors.authority_histograms(site)
+    assert histograms["semrush_page"] == [0, 2, 0, 0, 0, 0, 0, 0, 0, 0]
+    assert histograms["ahrefs_page"] == [0, 0, 0, 0, 0, 0, 0, 0, 0, 1]
+    assert histograms["semrush"] == [1, 0, 0, 0, 1, 0, 0, 0, 0, 1]  # domain scores are unchanged
 
 
 def test_an_empty_site_has_zero_everything():
