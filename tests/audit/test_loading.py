@@ -222,3 +222,34 @@ def test_a_refdomain_row_with_a_bad_ip_is_reported(site):
     result = load(site, [RefDomainRow(2, "a.com", ip="999.1.1.1"), RefDomainRow(3, "b.com")], kind=ImportKind.REFDOMAINS)
     assert [(e["line"], e["field"]) for e in result.row_errors] == [(2, "ip")]
     assert list(RefDomain.objects.values_list("domain", flat=True)) == ["b.com"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.example.com/a", "http://WWW.Blog.Example.co.uk:8080/x", "https://user:pw@shop.example.de/",
+        "https://192.0.2.1/page", "https://[2001:db8::1]/x", "https://bücher.example/", "https://xn--bcher-kva.de/",
+        "https://www.co.uk/", "https://foo.blogspot.com/post", "https://a_b.example.org/", "https://example.com./x",
+        "https://www.example/", "https://localhost/x", "https://1.2.3.4.5/", "HTTPS://WWW.EXAMPLE.COM/",
+    ],
+)  # fmt: skip
+def test_the_fast_host_path_names_hosts_exactly_as_the_domain_helpers(url):
+    from audit.loading import _NETLOC, _host_and_domain
+    from linkcrm.lib.domains import host_of_url, registrable_domain
+
+    host = host_of_url(url)
+    assert _host_and_domain(_NETLOC.match(url).group(1), "source_url") == (host, registrable_domain(host))
+
+
+def test_the_fast_host_path_agrees_with_the_helpers_on_real_exports(samples_dir):
+    import csv
+
+    from audit.loading import _NETLOC, _host_and_domain
+    from linkcrm.lib.domains import host_of_url, registrable_domain
+
+    with (samples_dir / "semrush" / "backlink_audit_domains_27811604_2026-02-06.csv").open(newline="") as handle:
+        urls = [row["Source URL"] for row in csv.DictReader(handle)]
+    assert len(urls) > 10000
+    for url in urls:
+        host = host_of_url(url)
+        assert _host_and_domain(_NETLOC.match(url).group(1), "source_url") == (host, registrable_domain(host)), url
