@@ -7,7 +7,7 @@ stored on the view so ``tests/test_url_permissions.py`` can walk every URL and p
 outsider and a lower role are refused: a page added without a declaration fails the suite.
 
 Object-level rules (project membership) live in selectors: a view asks
-``prospects.selectors.project_get_for_user`` and gets 404 for a project it may not see.
+``prospects.selectors.projects.project_get_for_user`` and gets 404 for a project it may not see.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from audit.api.urls import router as audit_router
 from linkcrm import views
 from linkcrm.api import MeView
 from outreach.urls import reports_urlpatterns
-from prospects import views as prospects_views
+from prospects.views.projects import dashboard
 from prospects.api.urls import router as prospects_router
 
 api_router = DefaultRouter()
@@ -17,7 +17,7 @@ api_router.registry.extend(prospects_router.registry)
 api_router.registry.extend(audit_router.registry)
 
 urlpatterns = [
-    path("", prospects_views.dashboard, name="dashboard"),
+    path("", dashboard, name="dashboard"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("account/", views.account, name="account"),

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from prospects.models import Project
-from prospects.services import project_add_member, project_create
+from prospects.services.projects import project_add_member, project_create
 
 DEMO_PROJECT = "Demo: Northwind Outdoor Gear"
 

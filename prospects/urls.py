@@ -1,12 +1,11 @@
-from django.urls import path
+"""Prospects' pages. Each views module owns its own ``urlpatterns``; this file only joins them."""
 
-from prospects import views
+from prospects.views import board, contacts, gap, projects
 
 app_name = "prospects"
 urlpatterns = [
-    path("projects/", views.project_list, name="project-list"),
-    path("projects/new/", views.project_new, name="project-new"),
-    path("projects/<int:pk>/", views.project_detail, name="project-detail"),
-    path("projects/<int:pk>/members/", views.project_members, name="project-members"),
-    path("pipeline/", views.pipeline, name="pipeline"),
+    *projects.urlpatterns,
+    *gap.urlpatterns,
+    *board.urlpatterns,
+    *contacts.urlpatterns,
 ]

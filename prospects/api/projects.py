@@ -10,9 +10,9 @@ from rest_framework.response import Response
 
 from linkcrm.choices import Role
 from linkcrm.permissions import HasRole
-from prospects.api.serializers import MembersSerializer, ProjectSerializer
-from prospects.selectors import project_list_for_user
-from prospects.services import project_create, project_set_members
+from prospects.api.project_serializers import MembersSerializer, ProjectSerializer
+from prospects.selectors.projects import project_list_for_user
+from prospects.services.projects import project_create, project_set_members
 
 
 class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -50,3 +50,7 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         project_set_members(project=project, users=serializer.validated_data["usernames"], changed_by=request.user)
         # Re-read: get_object() prefetched the old member list.
         return Response(ProjectSerializer(self.get_queryset().get(pk=project.pk)).data)
+
+
+def register(router) -> None:
+    router.register("projects", ProjectViewSet, basename="project")

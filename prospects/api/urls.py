@@ -1,7 +1,10 @@
+"""Prospects' API routes. Each API module registers its own viewsets through ``register(router)``."""
+
 from rest_framework.routers import SimpleRouter
 
-from prospects.api.views import ProjectViewSet
+from prospects.api import board, contacts, gap, projects
 
 router = SimpleRouter()
-router.register("projects", ProjectViewSet, basename="project")
+for module in (projects, gap, board, contacts):
+    module.register(router)
 urlpatterns = router.urls

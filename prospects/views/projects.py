@@ -5,13 +5,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import path
 from django.views.decorators.http import require_http_methods
 
 from linkcrm.choices import Role
 from linkcrm.permissions import has_role, role_required, user_role
 from prospects.forms import MembersForm, ProjectForm
-from prospects.selectors import project_get_for_user, project_list_for_user
-from prospects.services import project_create, project_set_members
+from prospects.selectors.projects import project_get_for_user, project_list_for_user
+from prospects.services.projects import project_create, project_set_members
 
 
 @role_required(Role.OUTREACH)
@@ -75,3 +76,12 @@ def project_members(request: HttpRequest, pk: int) -> HttpResponse:
 def pipeline(request: HttpRequest) -> HttpResponse:
     projects = project_list_for_user(request.user)
     return render(request, "prospects/pipeline.html", {"projects": projects})
+
+
+urlpatterns = [
+    path("projects/", project_list, name="project-list"),
+    path("projects/new/", project_new, name="project-new"),
+    path("projects/<int:pk>/", project_detail, name="project-detail"),
+    path("projects/<int:pk>/members/", project_members, name="project-members"),
+    path("pipeline/", pipeline, name="pipeline"),
+]
