@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 
 from django import forms
+from django.http import QueryDict
 
 from audit.choices import ImportKind
 from audit.selectors import AUTHORITY_PROVIDERS, REFDOMAIN_SORTS, RefDomainQuery
@@ -86,10 +87,12 @@ class UploadForm(forms.Form):
     full_snapshot = forms.TypedChoiceField(
         label="This export is complete (links missing from it are lost)",
         choices=[
-            ("", "As its format says (full exports: yes; Search Console samples, API pulls: no)"),
+            ("", "As its format says"),
             ("yes", "Yes: mark links missing from it as lost"),
-            ("no", "No: a partial export, mark nothing lost"),
+            ("no", "No: partial, mark nothing lost"),
         ],
+        help_text="By format: full exports (Semrush, Ahrefs, Majestic) are complete; Search Console samples, "
+        "API pulls and mapped CSVs are not.",
         coerce=lambda value: {"yes": True, "no": False}.get(value), empty_value=None, required=False,
     )
 
@@ -175,7 +178,20 @@ _PER_PAGE_CHOICES = [(n, str(n)) for n in (25, 50, 100, 200)]
 
 
 class RefDomainFilterForm(forms.Form):
-    """The referring-domains table's query string; invalid values fall back to defaults."""
+    """The referring-domains table's query string; invalid values fall back to defaults.
+
+    Always bind it through ``from_query`` so the selects show the defaults actually applied.
+    """
+
+    DEFAULTS = {"authority": "semrush", "status": "live", "per_page": "50", "sort": "-backlinks"}
+
+    @classmethod
+    def from_query(cls, params: QueryDict) -> RefDomainFilterForm:
+        data = params.copy()
+        for name, value in cls.DEFAULTS.items():
+            if not data.get(name):
+                data[name] = value
+        return cls(data)
 
     q = forms.CharField(required=False, max_length=253, label="Domain contains")
     tld = forms.CharField(required=False, max_length=63, label="TLD")

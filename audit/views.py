@@ -161,8 +161,9 @@ def _authority_charts(authority: dict[str, list[int]]) -> list[tuple[str, str]]:
 @role_required(Role.OUTREACH)
 def site_refdomains(request: HttpRequest, pk: int) -> HttpResponse:
     site = _site(pk)
-    form = RefDomainFilterForm(request.GET or None)
-    query = form.to_query() if form.is_valid() else selectors.RefDomainQuery()
+    form = RefDomainFilterForm.from_query(request.GET)
+    form.is_valid()  # invalid filters are reported and ignored, the valid ones still apply
+    query = form.to_query()
     page = selectors.refdomain_page(site, query)
     params = request.GET.copy()
     params.pop("page", None)

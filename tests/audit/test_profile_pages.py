@@ -136,6 +136,8 @@ def test_refdomains_pagination(site, client):
     base = url("site-refdomains", site.pk) + "?sort=domain&per_page=25"
     first = client.get(base).content.decode()
     assert len(table_column(first, "refdomains")) == 25
+    default = client.get(url("site-refdomains", site.pk)).content.decode()
+    assert '<option value="50" selected>' in default  # the select shows the page size applied
     assert "1–25 of 33" in first and 'rel="next" href="?sort=domain&amp;per_page=25&amp;page=2"' in first
     second = client.get(base + "&page=2").content.decode()
     assert table_column(second, "refdomains") == [f"bulk{i}.net" for i in range(25, 30)] + [
