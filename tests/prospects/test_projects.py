@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from prospects.models import Project
-from prospects.services import project_add_member, project_create
+from prospects.services.projects import project_add_member, project_create
 
 pytestmark = pytest.mark.django_db
 
