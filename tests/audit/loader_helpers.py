@@ -78,3 +78,23 @@ def snapshot(*, with_xmin: bool = False) -> dict[str, list[tuple]]:
             cursor.execute(f"SELECT {xmin}t::text FROM {table} t ORDER BY id")  # noqa: S608
             tables[table] = cursor.fetchall()
     return tables
+
+
+SEMRUSH_HEADER = (
+    "Page ascore,Source title,Source url,Target url,Anchor,External links,Internal links,Nofollow,Sponsored,"
+    "Ugc,Text,Frame,Form,Image,Sitewide,First seen,Last seen,New link,Lost link"
+)
+
+
+def semrush_line(n: int, *, site: str = "example.com", anchor: str | None = None) -> str:
+    """One Semrush Backlinks data line: link ``n`` from ``https://ref{n % 5}.org/page-{n}``."""
+    return (
+        f"{n % 90},Page {n},https://ref{n % 5}.org/page-{n},https://{site}/,{anchor or f'anchor {n}'},"
+        "3,10,false,false,false,true,false,false,false,false,2024-01-01,2025-05-01,false,false"
+    )
+
+
+def semrush_csv(count: int, *, start: int = 0, site: str = "example.com", extra: tuple[str, ...] = ()) -> bytes:
+    """A Semrush Backlinks export of ``count`` links (numbered from ``start``), then ``extra`` lines."""
+    lines = [SEMRUSH_HEADER, *(semrush_line(n, site=site) for n in range(start, start + count)), *extra]
+    return ("\n".join(lines) + "\n").encode()

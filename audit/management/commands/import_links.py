@@ -22,6 +22,8 @@ class Command(BaseCommand):
         "Import a backlink or referring-domain export (Semrush, Ahrefs, Search Console, Majestic; "
         "plain, gzip or zip) for a site, in one transaction. Exits 1 when the file is refused."
     )
+    # A data-loading tool: it must not depend on the web side (URLs, templates) being checkable.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("site", help="the site's domain or URL (created when new)")
