@@ -7,11 +7,12 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from unittest import mock
 
 import psycopg
 import pytest
 
-from linkcrm.localstack.config import BASE_DIR
+from linkcrm.localstack.config import BASE_DIR, StackConfig
 from linkcrm.localstack.procs import is_root, port_open
 
 pytestmark = pytest.mark.mail
@@ -76,12 +77,26 @@ def test_no_processes_of_the_stack_survive_down(private_stack):
     assert _stack(private_stack, "up").returncode == 0
     data_dir = private_stack["LINKCRM_DATA_DIR"]
     assert _stack(private_stack, "down").returncode == 0
-    survivors = subprocess.run(["ps", "-eo", "stat=,args="], capture_output=True, text=True, check=True).stdout
-    alive = [
-        line for line in survivors.splitlines()
-        if (data_dir in line or private_stack["LINKCRM_PG_PORT"] in line) and not line.lstrip().startswith("Z")
-    ]
+    with mock.patch.dict(os.environ, private_stack):
+        runtime_name = StackConfig.from_env().runtime_dir.name  # in Dovecot's and the SMTP server's args
+    markers = (data_dir, runtime_name, f"-p {private_stack['LINKCRM_PG_PORT']}")
+    alive = [args for state, args in _processes() if state != "Z" and any(m in args for m in markers)]
     assert alive == []
+
+
+def _processes() -> list[tuple[str, str]]:
+    """(state, command line) of every process, read from /proc (no procps needed)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            args = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        found.append((state, args))
+    return found
 
 
 @pytest.mark.skipif(not is_root(), reason="the fallback only applies when running as root")
