@@ -11,7 +11,7 @@ declared on the models (``backlink_site_domain``, ``backlink_site_first_seen``,
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
@@ -308,16 +308,24 @@ class AnchorProfile:
     top: list[AnchorRow]
 
 
+# Grouped twice (anchor × domain, then anchor) so both levels are hash aggregates and the
+# referring-domain count of every anchor comes out of the same single pass over the links.
 _ANCHOR_GROUPS_SQL = """
-    SELECT lower(btrim(anchor)) AS anchor_key, min(btrim(anchor)) AS sample, link_type = %s AS image,
-           count(*) AS n
-    FROM audit_backlink WHERE site_id = %s AND lost_at IS NULL
-    GROUP BY 1, 3
+    SELECT anchor_key, min(sample), image, sum(n)::int, count(*)::int FROM (
+        SELECT lower(btrim(anchor)) AS anchor_key, min(btrim(anchor)) AS sample, link_type = %s AS image,
+               source_domain, count(*) AS n
+        FROM audit_backlink WHERE site_id = %s AND lost_at IS NULL
+        GROUP BY 1, 3, 4
+    ) AS per_domain GROUP BY 1, 3
 """
 
 
-def _anchor_groups(site: Site) -> Iterator[tuple[str, str, bool, int]]:
-    """Stream one row per distinct (anchor, is-image) of the site's live links, from a server cursor."""
+def _anchor_groups(site: Site) -> Iterator[tuple[str, str, bool, int, int]]:
+    """One row per distinct (anchor, is-image) of the site's live links: key, sample, image, links, domains.
+
+    Streamed from a server-side cursor, so a site with a million distinct anchors never holds
+    them all in memory at once.
+    """
     with connection.chunked_cursor() as cursor:
         cursor.execute(_ANCHOR_GROUPS_SQL, [LinkType.IMAGE, site.pk])
         while rows := cursor.fetchmany(5000):
@@ -333,40 +341,27 @@ def anchor_profile(site: Site, *, category: str | None = None, limit: int = 100)
     terms = AnchorTerms.build(brand_terms=site.brand_terms, money_terms=site.money_terms, domain=site.domain)
     links = dict.fromkeys(CATEGORY_ORDER, 0)
     anchors = dict.fromkeys(CATEGORY_ORDER, 0)
-    candidates: list[tuple[int, str, str, str]] = []  # (links, key, sample, category), a bounded heap
-    for key, sample, image, count in _anchor_groups(site):
+    # A bounded min-heap of (links, key, sample, category, domains): the most used anchors so far.
+    top: list[tuple[int, str, str, str, int]] = []
+    for key, sample, image, count, domains in _anchor_groups(site):
         kind = classify_anchor(sample, terms=terms, link_type=LinkType.IMAGE if image else LinkType.TEXT)
         links[kind] += count
         anchors[kind] += 1
         if category is None or kind == category:
-            item = (count, key, sample, kind)
-            if len(candidates) < limit:
-                heapq.heappush(candidates, item)
-            elif item > candidates[0]:
-                heapq.heapreplace(candidates, item)
+            item = (count, key, sample, kind, domains)
+            if len(top) < limit:
+                heapq.heappush(top, item)
+            elif item > top[0]:
+                heapq.heapreplace(top, item)
     total = sum(links.values())
     shares = [
         CategoryShare(kind, CATEGORY_LABELS[kind], links[kind], anchors[kind],
                       round(100.0 * links[kind] / total, 1) if total else 0.0)
         for kind in CATEGORY_ORDER
     ]
-    top = sorted(candidates, key=lambda item: (-item[0], item[1]))
-    domains = _anchor_refdomains(site, [item[1] for item in top])
-    rows = [AnchorRow(sample, kind, count, domains.get(key, 0)) for count, key, sample, kind in top]
+    rows = [AnchorRow(sample, kind, count, domains)
+            for count, _key, sample, kind, domains in sorted(top, key=lambda item: (-item[0], item[1]))]
     return AnchorProfile(total, sum(anchors.values()), shares, rows)
-
-
-def _anchor_refdomains(site: Site, keys: Sequence[str]) -> dict[str, int]:
-    """Distinct referring domains of live links per anchor key, for a short list of keys."""
-    if not keys:
-        return {}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT lower(btrim(anchor)), count(DISTINCT source_domain) FROM audit_backlink "
-            "WHERE site_id = %s AND lost_at IS NULL AND lower(btrim(anchor)) = ANY(%s) GROUP BY 1",
-            [site.pk, list(keys)],
-        )
-        return dict(cursor.fetchall())
 
 
 # --- new and lost over time ----------------------------------------------------------------
