@@ -11,7 +11,8 @@ dates) and the first ``ROW_ERRORS_KEPT`` row errors are kept in Python.
 Merge rules (``audit_backlink``):
 - one row per (site, url_key), url_key = md5(source_url || E'\\n' || target_url)::uuid,
   computed by PostgreSQL while it COPYs (a generated column of the staging table);
-- within one export the last line of a duplicated link wins;
+- within one export the first line of a duplicated link wins (Semrush lists a page once per
+  anchor); across exports the newer export's values win;
 - an unchanged link is not written at all (``ON CONFLICT ... DO UPDATE ... WHERE
   (old) IS DISTINCT FROM (new)``): re-importing the same export leaves no dead tuples;
 - authority goes to the provider's own columns; the provider's bit is set in ``providers``;
@@ -24,20 +25,24 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import queue
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from audit.choices import PROVIDER_BIT, ImportKind, LinkType, Provider
 from audit.importers.base import BacklinkRow, ImportRefused, LineError, RefDomainRow
 from linkcrm.lib import domains
 
 COPY_BATCH_ROWS = 2000  # rows per write to the COPY stream; progress is published between batches
+CHUNK_ROWS = 50_000  # backlink rows COPYed and merged at a time, while the next chunk is parsed
+_LOCK_NAMESPACE = 0x4C4B  # pg_advisory_xact_lock(namespace, site id): one import per site at a time
 ROW_ERRORS_KEPT = 1000  # row errors stored on the LinkImport; all are counted
 RATIO_MIN_ROWS = 50  # below this many rows read, only the absolute bad-row limit applies
 _CACHE_LIMIT = 300_000  # entries per lookup cache before it is emptied (keeps memory flat)
@@ -368,29 +373,200 @@ def load_rows(
     case the caller rolls the transaction back. ``result`` is filled as the load goes, so
     the caller still has the counts and row errors when it fails.
     """
-    stage = f"audit_import_stage_{target.import_id}"
-    is_backlinks = target.kind == ImportKind.BACKLINKS
-    columns = BACKLINK_STAGE_COLUMNS if is_backlinks else REFDOMAIN_STAGE_COLUMNS
+    stream = _Stream(rows, result=result, bytes_read=bytes_read, progress=progress, limits=limits)
     with connection.cursor() as cursor:
-        _create_stage(cursor, stage, is_backlinks)
-        formatter = _backlink_formatter() if is_backlinks else _refdomain_formatter()
-        with cursor.copy(f"COPY {stage} ({', '.join(columns)}) FROM STDIN") as copy:
-            _stream(rows, formatter, copy.write, result, bytes_read=bytes_read, progress=progress, limits=limits)
-        _check_bad_ratio(result, limits)
-        if result.rows_imported == 0:
-            raise ImportRefused("the file holds no usable row: nothing was imported")
-        if _publish(progress, result, bytes_read()):  # the merge can take a while: last chance to stop cheaply
-            raise ImportCancelled()
-        if is_backlinks:
-            _merge_backlinks(cursor, stage, target, result)
-            _stage_new_tlds(cursor, f"SELECT DISTINCT source_domain FROM {stage}", target.site_id)
+        # One import per site at a time: two merges of the same links would fight over them.
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_NAMESPACE, target.site_id])
+        # Check the site foreign key as each merge ends (in the merge thread, overlapping the
+        # parse) rather than a million deferred checks at COMMIT.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        # Sorting and hashing a chunk's staged rows in memory beats spilling them to disk.
+        cursor.execute("SET LOCAL work_mem = '128MB'")
+        if target.kind == ImportKind.BACKLINKS:
+            _load_backlinks(cursor, target, stream)
         else:
-            _dedupe_stage(cursor, stage, "domain")
-            _stage_new_tlds(cursor, f"SELECT domain FROM {stage}", target.site_id)
-            _merge_refdomains(cursor, stage, target, result)
+            _load_refdomains(cursor, target, stream)
         _aggregate_refdomains(cursor, target)
-        cursor.execute(f"DROP TABLE {stage}")
     return result
+
+
+@dataclass
+class _Stream:
+    """The rows of one load and what watches them go by."""
+
+    rows: Iterable[BacklinkRow | RefDomainRow | LineError]
+    result: LoadResult
+    bytes_read: Callable[[], int]
+    progress: ProgressReporter
+    limits: LoadLimits
+
+    def send(self, formatter: Callable[[Any], str], write: Callable[[str], None]) -> None:
+        _stream(self.rows, formatter, write, self.result, bytes_read=self.bytes_read,
+                progress=self.progress, limits=self.limits)  # fmt: skip
+
+    def check_complete(self) -> None:
+        """After the last row: refuse a file with too many bad rows or none usable; last cancel check."""
+        _check_bad_ratio(self.result, self.limits)
+        if self.result.rows_imported == 0:
+            raise ImportRefused("the file holds no usable row: nothing was imported")
+        if _publish(self.progress, self.result, self.bytes_read()):
+            raise ImportCancelled()
+
+
+def _load_refdomains(cursor: Any, target: LoadTarget, stream: _Stream) -> None:
+    """Referring-domain exports are small: COPY them whole, then merge once."""
+    stage = f"audit_import_stage_{target.import_id}"
+    _create_stage(cursor, stage, is_backlinks=False)
+    with cursor.copy(f"COPY {stage} ({', '.join(REFDOMAIN_STAGE_COLUMNS)}) FROM STDIN") as copy:
+        stream.send(_refdomain_formatter(), copy.write)
+    stream.check_complete()
+    _dedupe_stage(cursor, stage, "domain")
+    _stage_new_tlds(cursor, f"SELECT domain FROM {stage}", target.site_id)
+    _merge_refdomains(cursor, stage, target, stream.result)
+    cursor.execute(f"DROP TABLE {stage}")
+
+
+def _load_backlinks(cursor: Any, target: LoadTarget, stream: _Stream) -> None:
+    """Backlinks are merged chunk by chunk in a second thread while this one parses on."""
+    tables = _BacklinkTables(target.import_id)
+    tables.create(cursor)
+    connection.ensure_connection()
+    with _ChunkMerger(connection.connection, tables, target) as merger:
+        stream.send(_backlink_formatter(), merger.write)
+        merger.finish()
+    stream.result.rows_new = merger.rows_new
+    stream.check_complete()
+    if target.full_snapshot:
+        cursor.execute(f"SELECT count(*) FROM {tables.keys}")  # distinct: later duplicates never got in
+        stream.result.rows_lost = _mark_missing_lost(cursor, tables.keys, target, cursor.fetchone()[0])
+    _stage_new_tlds(cursor, f"SELECT domain FROM {tables.domains}", target.site_id)
+    tables.drop(cursor)
+
+
+@dataclass(frozen=True)
+class _BacklinkTables:
+    """Work tables of one backlink load, created and dropped inside its transaction.
+
+    ``stage``: the current chunk's rows; ``keys``: the url_key of every link of the export so
+    far (to skip later duplicates, and to find the links it no longer lists); ``domains``: referring domains the site did not
+    have before (their public suffix is computed once, at the end).
+    """
+
+    import_id: int
+
+    @property
+    def stage(self) -> str:
+        return f"audit_import_stage_{self.import_id}"
+
+    @property
+    def keys(self) -> str:
+        return f"audit_import_keys_{self.import_id}"
+
+    @property
+    def domains(self) -> str:
+        return f"audit_import_domains_{self.import_id}"
+
+    def create(self, cursor: Any) -> None:
+        _create_stage(cursor, self.stage, is_backlinks=True)
+        for table, body in ((self.keys, "url_key uuid NOT NULL"), (self.domains, "domain text PRIMARY KEY")):
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+            cursor.execute(f"CREATE UNLOGGED TABLE {table} ({body}) WITH (autovacuum_enabled = false)")
+
+    def drop(self, cursor: Any) -> None:
+        cursor.execute(f"DROP TABLE IF EXISTS {self.stage}, {self.keys}, {self.domains}")
+
+
+class _ChunkMerger:
+    """Runs each chunk's COPY and merge on the import's own connection, in a worker thread.
+
+    The parser (this process's main thread) and PostgreSQL then work at the same time on the
+    machine's two cores. The caller must not use the connection until ``finish()`` or the
+    ``with`` block has returned: until then the worker owns it. A bounded queue keeps at most
+    a few chunks of COPY text in memory. A worker failure is re-raised in the caller.
+    """
+
+    def __init__(self, conn: psycopg.Connection, tables: _BacklinkTables, target: LoadTarget) -> None:
+        self._conn = conn
+        self._tables = tables
+        self._target = target
+        self._queue: queue.Queue[list[str] | None] = queue.Queue(maxsize=2)
+        self._chunk: list[str] = []
+        self._thread = threading.Thread(target=self._work, name=f"link-import-{target.import_id}", daemon=True)
+        self.error: BaseException | None = None
+        self.rows_new = 0
+        self._merge_sql = _backlink_merge_sql(tables.stage, target.provider)
+        self._check_recovered = True
+
+    def __enter__(self) -> _ChunkMerger:
+        with self._conn.cursor() as cur:
+            cur.execute("SELECT EXISTS (SELECT 1 FROM audit_backlink WHERE site_id = %s AND lost_at IS NOT NULL)",
+                        [self._target.site_id])  # fmt: skip
+            self._check_recovered = bool(cur.fetchone()[0])
+        self._thread.start()
+        return self
+
+    def write(self, text: str) -> None:
+        """Takes one batch of COPY lines; hands a full chunk to the worker (waits if it is behind)."""
+        self._chunk.append(text)
+        if len(self._chunk) * COPY_BATCH_ROWS >= CHUNK_ROWS:
+            self._submit()
+
+    def _submit(self) -> None:
+        self._raise_worker_error()
+        chunk, self._chunk = self._chunk, []
+        self._queue.put(chunk)
+
+    def finish(self) -> None:
+        """Merges what is left and waits for the worker; raises its error if it had one."""
+        if self._chunk:
+            self._submit()
+        self._stop()
+        self._raise_worker_error()
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if self._thread.is_alive():  # the caller failed mid-stream: drop queued work and stop
+            while not self._queue.empty():
+                self._queue.get_nowait()
+            self._stop()
+
+    def _stop(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
+    def _raise_worker_error(self) -> None:
+        if self.error is not None:
+            if isinstance(self.error, psycopg.Error):  # seen by the services like any ORM error
+                raise DatabaseError(str(self.error)) from self.error
+            raise self.error
+
+    def _work(self) -> None:
+        with self._conn.cursor() as cur:
+            while (chunk := self._queue.get()) is not None:
+                if self.error is None:
+                    try:
+                        self._merge_chunk(cur, chunk)
+                    except BaseException as exc:  # handed to the caller's thread
+                        self.error = exc
+
+    def _merge_chunk(self, cur: psycopg.Cursor, chunk: list[str]) -> None:
+        tables, site = self._tables, self._target.site_id
+        cur.execute(f"TRUNCATE {tables.stage}")
+        with cur.copy(f"COPY {tables.stage} ({', '.join(BACKLINK_STAGE_COLUMNS)}) FROM STDIN") as copy:
+            for text in chunk:
+                copy.write(text)
+        _dedupe_stage(cur, tables.stage, "url_key", count=False)
+        # A link listed again in a later chunk was merged with its first line already.
+        cur.execute(f"DELETE FROM {tables.stage} s USING {tables.keys} k WHERE k.url_key = s.url_key")
+        cur.execute(f"INSERT INTO {tables.keys} SELECT url_key FROM {tables.stage}")
+        recovered = _count_recovered(cur, tables.stage, site) if self._check_recovered else 0
+        cur.execute(self._merge_sql, {"site": site, "bit": PROVIDER_BIT[self._target.provider]})
+        self.rows_new += cur.fetchone()[0] + recovered
+        cur.execute(
+            f"""INSERT INTO {tables.domains} SELECT DISTINCT source_domain FROM {tables.stage} s
+                WHERE NOT EXISTS (SELECT 1 FROM audit_refdomain r WHERE r.site_id = %s AND r.domain = s.source_domain)
+                ON CONFLICT DO NOTHING""",
+            [site],
+        )
 
 
 def _stream(
@@ -472,8 +648,6 @@ def _create_stage(cursor: Any, stage: str, is_backlinks: bool) -> None:
     # A crashed earlier attempt in the same (test) transaction may have left it behind.
     cursor.execute(f"DROP TABLE IF EXISTS {stage}")
     cursor.execute(f"CREATE UNLOGGED TABLE {stage} ({body}) WITH (autovacuum_enabled = false)")
-    # Sorting and hashing a million staged rows in memory beats spilling them to disk.
-    cursor.execute("SET LOCAL work_mem = '128MB'")
 
 
 # --- merging backlinks -------------------------------------------------------------------
@@ -532,35 +706,34 @@ def _excluded(sql: str) -> str:
     return re.sub(r"\be\.", "EXCLUDED.", sql)
 
 
-def _dedupe_stage(cursor: Any, stage: str, key: str) -> int:
-    """Keep only the last line of each key (the export's final word); return rows left."""
+def _dedupe_stage(cursor: Any, stage: str, key: str, *, count: bool = True) -> int | None:
+    """Keep only the first line of each key; return rows left.
+
+    The first, not the last: a chunked merge has merged the first line before a later one
+    turns up, and re-importing the same file must not write a row twice.
+    """
     cursor.execute(
         f"""DELETE FROM {stage} s USING (
-                SELECT {key} AS k, max(line) AS keep FROM {stage} GROUP BY {key} HAVING count(*) > 1
+                SELECT {key} AS k, min(line) AS keep FROM {stage} GROUP BY {key} HAVING count(*) > 1
             ) d WHERE s.{key} = d.k AND s.line <> d.keep"""
     )
-    cursor.execute(f"ANALYZE {stage}")
+    if not count:
+        return None
     cursor.execute(f"SELECT count(*) FROM {stage}")
     return cursor.fetchone()[0]
 
 
-def _merge_backlinks(cursor: Any, stage: str, target: LoadTarget, result: LoadResult) -> None:
-    bit = PROVIDER_BIT[target.provider]
-    links = _dedupe_stage(cursor, stage, "url_key")
-    # Links we hold as lost that this export reports live: "found again", so they count as new.
-    cursor.execute(
+def _count_recovered(cur: Any, stage: str, site_id: int) -> int:
+    """Links we hold as lost that the chunk reports live: "found again", so they count as new."""
+    cur.execute(
         f"""SELECT count(*) FROM audit_backlink b JOIN {stage} s ON s.url_key = b.url_key
             WHERE b.site_id = %s AND b.lost_at IS NOT NULL AND s.lost_at IS NULL""",
-        [target.site_id],
+        [site_id],
     )
-    recovered = cursor.fetchone()[0]
-    cursor.execute(_backlink_merge_sql(stage, target.provider), {"site": target.site_id, "bit": bit})
-    result.rows_new = cursor.fetchone()[0] + recovered
-    if target.full_snapshot:
-        result.rows_lost = _mark_missing_lost(cursor, stage, target, links)
+    return cur.fetchone()[0]
 
 
-def _mark_missing_lost(cursor: Any, stage: str, target: LoadTarget, links_in_export: int) -> int:
+def _mark_missing_lost(cursor: Any, keys: str, target: LoadTarget, links_in_export: int) -> int:
     """Clear the provider's bit on the site's links missing from this export; count newly lost."""
     bit = PROVIDER_BIT[target.provider]
     params = {"site": target.site_id, "bit": bit, "date": target.import_date}
@@ -575,7 +748,7 @@ def _mark_missing_lost(cursor: Any, stage: str, target: LoadTarget, links_in_exp
             SELECT b.id, (b.providers & ~%(bit)s) = 0 AND b.lost_at IS NULL AS newly_lost
             FROM audit_backlink b
             WHERE b.site_id = %(site)s AND b.providers & %(bit)s <> 0
-              AND NOT EXISTS (SELECT 1 FROM {stage} s WHERE s.url_key = b.url_key)
+              AND NOT EXISTS (SELECT 1 FROM {keys} k WHERE k.url_key = b.url_key)
         ), cleared AS (
             UPDATE audit_backlink b SET
                 providers = (b.providers & ~%(bit)s)::smallint,

@@ -121,9 +121,9 @@ def test_url_only_exports_do_not_overwrite_what_a_richer_provider_said(site):
     assert stored.providers == SEMRUSH | PROVIDER_BIT[Provider.GSC]
 
 
-def test_the_last_line_of_a_duplicated_link_wins(site):
+def test_the_first_line_of_a_duplicated_link_wins(site):
     result = load(site, [link(1, anchor="first", line=2), link(1, anchor="second", line=3)])
-    assert Backlink.objects.get(site=site).anchor == "second"
+    assert Backlink.objects.get(site=site).anchor == "first"
     assert (result.rows_imported, result.rows_new) == (2, 1)
 
 
@@ -313,3 +313,46 @@ def test_a_sample_of_links_marks_nothing_lost(samples_dir, settings, tmp_path):
     result = link_import_run(import_id=stored.id)
     assert (result.rows_new, result.rows_lost) == (28, 0)
     assert not Backlink.objects.filter(site=site, lost_at__isnull=False).exists()
+
+
+# --- chunked merging (a million-row export is merged 50k rows at a time) ------------------
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    from audit import loading
+
+    monkeypatch.setattr(loading, "COPY_BATCH_ROWS", 2)
+    monkeypatch.setattr(loading, "CHUNK_ROWS", 4)
+
+
+def test_chunked_merges_keep_what_a_single_merge_does(site, small_chunks):
+    result = load(site, [link(n) for n in range(10)] + [link(1, anchor="last", line=50)], on=dt.date(2025, 6, 1))
+    assert (result.rows_read, result.rows_imported, result.rows_new) == (11, 11, 10)
+    assert by_url(site)[link(1).source_url].anchor == "anchor 1"  # the first line wins across chunks too
+    result = load(site, [link(n) for n in range(1, 10)], on=dt.date(2025, 7, 1))
+    assert (result.rows_new, result.rows_lost) == (0, 1)
+    rows = [link(n) for n in range(10)] + [link(1, anchor="last", line=50)]
+    result = load(site, rows, on=dt.date(2025, 8, 1))
+    assert (result.rows_new, result.rows_lost) == (1, 0)  # link 0 found again, in the first chunk
+    before = snapshot(with_xmin=True)
+    load(site, rows, on=dt.date(2025, 9, 1))
+    assert snapshot(with_xmin=True) == before
+
+
+def test_a_database_error_in_a_later_chunk_fails_the_load(site, small_chunks):
+    from django.db import DatabaseError, connection
+
+    load(site, [link(n) for n in range(3)])
+    before = snapshot()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """CREATE FUNCTION test_refuse_link() RETURNS trigger LANGUAGE plpgsql AS $$
+               BEGIN IF NEW.source_url LIKE '%post-17' THEN RAISE EXCEPTION 'disk on fire'; END IF;
+               RETURN NEW; END $$;
+               CREATE TRIGGER test_refuse_link BEFORE INSERT ON audit_backlink
+               FOR EACH ROW EXECUTE FUNCTION test_refuse_link();"""
+        )
+    with pytest.raises(DatabaseError, match="disk on fire"):
+        load(site, [link(n) for n in range(10, 30)])
+    assert snapshot() == before
