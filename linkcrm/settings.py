@@ -243,3 +243,37 @@ try:
     LINKCRM_SEMRUSH_API_URL = env_str("LINKCRM_SEMRUSH_API_URL", "https://api.semrush.com/analytics/v1/") or ""
 except EnvError as exc:
     raise ImproperlyConfigured(str(exc)) from None
+
+# --- safe HTTP (linkcrm.lib.safehttp) ---
+# The one client for URLs fetched on a user's behalf (contact discovery, link checks).
+# Private, loopback and metadata addresses are always refused; these only tune the limits.
+try:
+    LINKCRM_HTTP_USER_AGENT = env_str(
+        "LINKCRM_HTTP_USER_AGENT",
+        "LinkCRM/1.0 (self-hosted link-building CRM; contact discovery and link checks)",
+    ) or ""
+    if not LINKCRM_HTTP_USER_AGENT.lower().startswith("linkcrm"):
+        # robots.txt groups are matched on the first word: keep it naming us.
+        raise EnvError("LINKCRM_HTTP_USER_AGENT", LINKCRM_HTTP_USER_AGENT, "must start with 'LinkCRM'")
+    # Seconds: to open a connection, between two reads, and for a whole fetch with its redirects.
+    LINKCRM_HTTP_CONNECT_TIMEOUT = env_int("LINKCRM_HTTP_CONNECT_TIMEOUT", 5, minimum=1, maximum=300)
+    LINKCRM_HTTP_READ_TIMEOUT = env_int("LINKCRM_HTTP_READ_TIMEOUT", 10, minimum=1, maximum=300)
+    LINKCRM_HTTP_TOTAL_TIMEOUT = env_int("LINKCRM_HTTP_TOTAL_TIMEOUT", 20, minimum=1, maximum=600)
+    # Largest body read from one page (bytes, after decompression); the rest is never downloaded.
+    LINKCRM_HTTP_MAX_BYTES = env_int("LINKCRM_HTTP_MAX_BYTES", 2 * 1024 * 1024, minimum=1024)
+    LINKCRM_HTTP_MAX_REDIRECTS = env_int("LINKCRM_HTTP_MAX_REDIRECTS", 5, minimum=0, maximum=20)
+    # Ports a fetched URL may use; anything else is refused before connecting.
+    LINKCRM_HTTP_ALLOWED_PORTS = [
+        env_int("LINKCRM_HTTP_ALLOWED_PORTS", 0, environ={"LINKCRM_HTTP_ALLOWED_PORTS": port},
+                minimum=1, maximum=65535)
+        for port in env_list("LINKCRM_HTTP_ALLOWED_PORTS", ["80", "443"])
+    ]
+    # robots.txt files kept per client (one client per discovery run or check batch).
+    LINKCRM_HTTP_ROBOTS_CACHE_SIZE = env_int("LINKCRM_HTTP_ROBOTS_CACHE_SIZE", 256, minimum=1)
+    # Contact discovery (prospects.discovery): most pages fetched per site, and the MX check.
+    LINKCRM_DISCOVERY_MAX_PAGES = env_int("LINKCRM_DISCOVERY_MAX_PAGES", 8, minimum=1, maximum=50)
+    LINKCRM_MX_CHECK = env_bool("LINKCRM_MX_CHECK", True)
+    LINKCRM_MX_TIMEOUT = env_int("LINKCRM_MX_TIMEOUT", 5, minimum=1, maximum=60)
+except EnvError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
+# --- end safe HTTP ---
