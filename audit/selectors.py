@@ -566,7 +566,7 @@ class ImportProgress:
     rows_read: int
     rows_per_second: float | None
     eta_seconds: int | None
-    elapsed_seconds: int | None
+    elapsed_seconds: float | None
 
 
 def import_progress(link_import: LinkImport, *, now: datetime) -> ImportProgress:
@@ -586,7 +586,7 @@ def import_progress(link_import: LinkImport, *, now: datetime) -> ImportProgress
         status=link_import.status, status_label=link_import.get_status_display(), active=active,
         percent=percent, rows_read=link_import.rows_read,
         rows_per_second=round(rate, 1) if rate is not None else None, eta_seconds=eta,
-        elapsed_seconds=int(elapsed) if elapsed is not None else None,
+        elapsed_seconds=round(elapsed, 1) if elapsed is not None else None,
     )
 
 

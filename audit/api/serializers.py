@@ -245,7 +245,7 @@ class ProgressSerializer(serializers.Serializer):
     rows_read = serializers.IntegerField()
     rows_per_second = serializers.FloatField(allow_null=True)
     eta_seconds = serializers.IntegerField(allow_null=True)
-    elapsed_seconds = serializers.IntegerField(allow_null=True)
+    elapsed_seconds = serializers.FloatField(allow_null=True)
 
 
 class LinkImportSerializer(serializers.ModelSerializer):

@@ -209,9 +209,17 @@ def test_a_running_import_polls_its_progress_every_second(site, client):
     assert f'hx-get="{url("import-progress", site.pk, imp.pk)}" hx-trigger="every 1s"' in html
     assert "<strong data-percent>25.0%</strong>" in html
     assert 'aria-valuenow="25.0"' in html and "Cancel import" in html
+    assert 'data-count="imported"' not in html  # no half-done counts while it runs
     fragment = client.get(url("import-progress", site.pk, imp.pk), HTTP_HX_REQUEST="true")
     assert "HX-Refresh" not in fragment and b'hx-trigger="every 1s"' in fragment.content
     assert b"<html" not in fragment.content  # a fragment, not a page
+    assert b"data-merging" not in fragment.content
+
+
+def test_a_running_import_past_its_last_byte_says_it_is_merging(site, client):
+    imp = running_import(site, bytes_read=2000)
+    fragment = client.get(url("import-progress", site.pk, imp.pk), HTTP_HX_REQUEST="true").content.decode()
+    assert "<strong data-percent>100.0%</strong>" in fragment and "merging them into the profile" in fragment
 
 
 def test_a_finished_import_stops_polling_and_reloads_the_page(site, client):
