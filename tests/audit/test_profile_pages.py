@@ -412,6 +412,20 @@ def test_discarding_or_using_another_users_token_gives_nothing_away(client, medi
     assert not [p for p in media.rglob("*") if p.is_file()]
 
 
+def test_abandoned_pending_uploads_are_swept_after_a_day(client, media):
+    import os
+    import time
+
+    site = Site.objects.create(domain="acme.com")
+    old = upload(client, site, "old.csv", UNKNOWN)["Location"]
+    (old_file,) = [p for p in media.rglob("*") if p.is_file()]
+    two_days_ago = time.time() - 2 * 86400
+    os.utime(old_file, (two_days_ago, two_days_ago))
+    fresh = upload(client, site, "fresh.csv", UNKNOWN)["Location"]
+    assert not old_file.exists()
+    assert client.get(old).status_code == 404 and client.get(fresh).status_code == 200
+
+
 def test_semrush_pull_is_queued_only_with_a_key(client, settings, site):
     settings.LINKCRM_SEMRUSH_API_KEY = ""
     client.post(url("semrush-pull", site.pk), {"limit": "500"})
