@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.db.models import Q
 
 from audit.choices import ImportFormat, ImportKind, ImportStatus, LinkType
 
@@ -120,6 +121,12 @@ class Backlink(models.Model):
             models.Index(fields=["site", "source_domain"], name="backlink_site_domain"),
             models.Index(fields=["site", "first_seen"], name="backlink_site_first_seen"),
             models.Index(fields=["site", "lost_at"], name="backlink_site_lost_at"),
+            # The gap's "hide toxic" filter: the few links a provider flags, found without a scan.
+            # prospects.selectors.gap.TOXIC_SQL must state this predicate exactly.
+            models.Index(
+                fields=["site", "source_domain"], name="backlink_gap_toxic",
+                condition=Q(ahrefs_is_spam=True) | Q(semrush_toxic_score__gte=60),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -147,7 +154,16 @@ class RefDomain(models.Model):
     class Meta:
         ordering = ["site_id", "domain"]
         constraints = [models.UniqueConstraint(fields=["site", "domain"], name="refdomain_site_domain_unique")]
-        indexes = [models.Index(fields=["site", "-backlinks"], name="refdomain_site_backlinks")]
+        indexes = [
+            models.Index(fields=["site", "-backlinks"], name="refdomain_site_backlinks"),
+            # The backlink gap (prospects.selectors.gap): live rows in domain order, every column it
+            # reads included, so one index-only scan feeds a streaming GROUP BY domain.
+            models.Index(
+                fields=["domain", "site"], name="refdomain_gap_live", condition=Q(lost_at__isnull=True),
+                include=["backlinks", "follow_backlinks", "reported_backlinks", "semrush_ascore", "ahrefs_dr",
+                         "majestic_tf", "first_seen", "tld", "country"],
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.domain} → {self.site}"
