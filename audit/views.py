@@ -18,6 +18,7 @@ from django.contrib import messages
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
+from django.db.models import ProtectedError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -119,8 +120,14 @@ def site_delete(request: HttpRequest, pk: int) -> HttpResponse:
     site = _site(pk)
     if request.method == "POST":
         domain = site.domain
-        # Cascades are fast deletes in SQL (no Python per link). Belongs in services.site_delete.
-        Site.objects.filter(pk=site.pk).delete()
+        try:
+            # Cascades are fast deletes in SQL (no Python per link). Belongs in services.site_delete.
+            Site.objects.filter(pk=site.pk).delete()
+        except ProtectedError as exc:
+            # Projects (prospects) protect their sites; audit names them without importing prospects.
+            users = ", ".join(sorted({str(obj) for obj in exc.protected_objects})[:5])
+            messages.error(request, f"{domain} is used by projects ({users}): remove it from them first.")
+            return redirect("audit:site-overview", pk=site.pk)
         messages.success(request, f"Site {domain} and its link profile were deleted.")
         return redirect("audit:home")
     overview = selectors.site_overview(site)

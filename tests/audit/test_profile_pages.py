@@ -104,6 +104,15 @@ def test_only_managers_see_and_use_the_delete_button(site, manager, client, clie
     assert response.status_code == 302 and not Site.objects.filter(pk=site.pk).exists()
 
 
+def test_a_site_used_by_a_project_is_not_deleted(site, manager, client_for):
+    from prospects.models import Project
+
+    Project.objects.create(name="Acme push", site=site)
+    response = client_for(manager).post(url("site-delete", site.pk), follow=True)
+    assert Site.objects.filter(pk=site.pk).exists()
+    assert "is used by projects (Acme push)" in response.content.decode()
+
+
 def test_refdomains_table_sorts_filters_and_escapes(site, client):
     base = url("site-refdomains", site.pk)
     html = client.get(base + "?sort=-semrush").content.decode()
