@@ -218,7 +218,8 @@ def test_the_usual_paths_are_tried_and_missing_ones_recorded(server):
 
 
 def test_an_unreachable_site_is_a_report_not_an_exception():
-    resolver = StaticResolver({SITE: ["127.0.0.1"]})  # loopback, and no allowance: every guess refused
+    # loopback, and no allowance: every guess is refused
+    resolver = StaticResolver({SITE: ["127.0.0.1"], f"www.{SITE}": ["10.0.0.8"]})
     report = discover(SITE, SafeClient(SafeHttpConfig(), resolver=resolver), max_pages=5)
     assert [p.url for p in report.pages] == [
         "https://northwind-gear.com/", "https://www.northwind-gear.com/", "http://northwind-gear.com/"
