@@ -32,9 +32,9 @@ from functools import cached_property
 
 from audit.choices import AnchorCategory, LinkType
 
-# AnchorCategory has no "other" value yet; anchors matching nothing are reported under this key.
-OTHER = "other"
-CATEGORY_LABELS: dict[str, str] = {**dict(AnchorCategory.choices), OTHER: "Other"}
+# Anchors matching no other category.
+OTHER = AnchorCategory.OTHER
+CATEGORY_LABELS: dict[str, str] = dict(AnchorCategory.choices)
 # Display order, from the most to the least natural kinds of anchors.
 CATEGORY_ORDER: tuple[str, ...] = (
     AnchorCategory.BRANDED,

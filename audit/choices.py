@@ -70,3 +70,4 @@ class AnchorCategory(models.TextChoices):
     PARTIAL_MATCH = "partial", "Partial match"
     COMPOUND = "compound", "Compound"
     EMPTY = "empty", "Empty or image"
+    OTHER = "other", "Other"

@@ -111,6 +111,9 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": _database.as_django(CONN_MAX_AGE)}
+# PostgreSQL's JIT costs more than it saves on our short reporting queries (measured: the site
+# list went from 0.45 s to 0.18 s on 1M links). An explicit ?options= in DATABASE_URL wins.
+DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
