@@ -185,6 +185,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_PERMISSIONS": ["linkcrm.permissions.HasAnyRole"],
+    # Choice sets that share a field name get explicit schema names (else the schema check warns).
+    "ENUM_NAME_OVERRIDES": {
+        "ImportKindEnum": "audit.choices.ImportKind",
+        "SuppressionKindEnum": "prospects.choices.SuppressionKind",
+    },
 }
 
 # --- background work (django-q2, ORM broker on PostgreSQL) ------------------------------
