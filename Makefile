@@ -49,3 +49,7 @@ status:
 lint: deps-test
 	$(VENV)/bin/ruff check .
 
+# --- benchmarks -----------------------------------------------------------------------
+.PHONY: bench-import
+bench-import: deps
+	@$(PY) bench/import_bench.py $(BENCH_ARGS)

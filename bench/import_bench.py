@@ -1,0 +1,241 @@
+"""``make bench-import``: how fast a million-row Semrush Backlinks export imports, end to end.
+
+What it does, all on this machine and without the internet:
+1. generates (once; cached in bench/out/, gitignored) a seeded 1,000,000-row synthetic
+   Semrush Backlinks CSV (audit.synthetic);
+2. starts its own PostgreSQL (the local stack's test profile: fsync, synchronous_commit
+   and full_page_writes OFF, plus a larger shared_buffers/max_wal_size), on its own port
+   and data directory, with a fresh database;
+3. imports the file in a child process exactly as the product does (link_import_store +
+   link_import_run: detect, parse, COPY, merge, referring-domain aggregates) and times it;
+   the child reports its peak RSS (VmHWM), so generating the file does not count;
+4. in the same run, times psql's ``\\copy`` of the same file into an UNLOGGED table of 19
+   text columns: the floor any import could reach;
+5. re-imports the same file (must change nothing: every row keeps its xmin);
+6. imports a 100,000-row file into another site to show memory is flat in file size;
+7. stops PostgreSQL. The last line is machine-readable:
+   ``RESULT import rows_per_s=<n> ratio_vs_copy=<x> reimport_rows_per_s=<n> peak_mb=<n>``
+
+Options: ``--rows N`` (default 1,000,000), ``--seed S``, ``--port P`` (default 55472, or
+LINKCRM_BENCH_PG_PORT), ``--keep`` (leave PostgreSQL running).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+sys.path.insert(0, str(ROOT))
+
+# Bench-only server settings: a throw-away cluster, sized for a 24 GB machine.
+PG_TUNING = {
+    "shared_buffers": "2GB",
+    "max_wal_size": "16GB",
+    "checkpoint_timeout": "1h",
+    "wal_buffers": "64MB",
+    "maintenance_work_mem": "512MB",
+}
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+def export_file(rows: int, seed: int) -> Path:
+    """The cached synthetic export; generated on first use."""
+    from audit.synthetic import GENERATOR_VERSION, write_semrush_backlinks
+
+    path = OUT / f"semrush-backlinks-{rows}-seed{seed}-v{GENERATOR_VERSION}.csv"
+    if not path.exists():
+        OUT.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
+        partial = path.with_suffix(".partial")
+        with partial.open("w", newline="", encoding="utf-8") as out:
+            write_semrush_backlinks(out, rows=rows, seed=seed)
+        partial.rename(path)
+        log(f"generated {path.name} ({path.stat().st_size / 1e6:.0f} MB) in {time.monotonic() - started:.1f} s")
+    return path
+
+
+# --- the stack ---------------------------------------------------------------------------
+
+
+def stack_config(port: int):
+    os.environ.update({"LINKCRM_STACK": "test", "LINKCRM_DATA_DIR": str(OUT / "stack"), "LINKCRM_PG_PORT": str(port)})
+    os.environ.pop("DATABASE_URL", None)
+    from linkcrm.localstack.config import StackConfig
+
+    return StackConfig.from_env()
+
+
+def psql(config, sql: str, *, database: str = "linkcrm") -> str:
+    argv = ["/usr/bin/psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
+            "-p", str(config.pg_port), "-U", "postgres", "-d", database, "-c", sql]  # fmt: skip
+    return subprocess.run(argv, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def start_postgres(config) -> None:
+    """Up with the test profile, tuned, with an empty 'linkcrm' database migrated."""
+    from linkcrm.localstack import postgres
+
+    postgres.up(config)
+    wanted = {name: value for name, value in PG_TUNING.items() if psql(config, f"SHOW {name}") != value}
+    if wanted:
+        for name, value in wanted.items():
+            psql(config, f"ALTER SYSTEM SET {name} = '{value}'")
+        postgres.down(config)
+        postgres.up(config)
+    psql(config, "DROP DATABASE IF EXISTS linkcrm WITH (FORCE)", database="postgres")
+    psql(config, "CREATE DATABASE linkcrm", database="postgres")
+    env = {**config.child_environ(), "SECRET_KEY": "bench-only", "MEDIA_ROOT": str(OUT / "media")}
+    subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "-v0"], env=env, cwd=ROOT, check=True)
+
+
+def server_facts(config) -> str:
+    names = ("fsync", "synchronous_commit", "full_page_writes", *PG_TUNING)
+    return ", ".join(f"{name}={psql(config, f'SHOW {name}')}" for name in names)
+
+
+# --- measurements ------------------------------------------------------------------------
+
+
+def run_import(config, path: Path, site: str) -> dict:
+    """One import in a fresh child process (so its peak RSS is the import's own)."""
+    env = {**config.child_environ(), "SECRET_KEY": "bench-only", "MEDIA_ROOT": str(OUT / "media")}
+    child = subprocess.run(
+        [sys.executable, __file__, "--child", str(path), site], env=env, cwd=ROOT, check=True,
+        capture_output=True, text=True,
+    )  # fmt: skip
+    return json.loads(child.stdout.strip().splitlines()[-1])
+
+
+def child_import(path: Path, site_domain: str) -> None:
+    """In the child: store and run one import; print its numbers as JSON."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linkcrm.settings")
+    import django
+
+    django.setup()
+    from django.core.files import File
+
+    from audit.services import link_import_run, link_import_store, site_get_or_create
+
+    site = site_get_or_create(domain_or_url=site_domain)
+    started = time.monotonic()
+    with path.open("rb") as handle:
+        link_import = link_import_store(site=site, uploaded_file=File(handle, name=path.name), created_by=None)
+    stored = time.monotonic()
+    link_import = link_import_run(import_id=link_import.id)
+    done = time.monotonic()
+    print(json.dumps({
+        "status": link_import.status, "error": link_import.error, "format": link_import.format,
+        "rows_read": link_import.rows_read, "rows_imported": link_import.rows_imported,
+        "rows_new": link_import.rows_new, "rows_lost": link_import.rows_lost,
+        "rows_skipped": link_import.rows_skipped, "store_s": stored - started, "run_s": done - stored,
+        "peak_kb": _peak_rss_kb(),
+    }))  # fmt: skip
+
+
+def _peak_rss_kb() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def raw_copy_seconds(config, path: Path) -> float:
+    """psql \\copy of the same CSV into an UNLOGGED table of 19 text columns."""
+    columns = ", ".join(f"c{n} text" for n in range(19))
+    psql(config, f"DROP TABLE IF EXISTS bench_raw_copy; CREATE UNLOGGED TABLE bench_raw_copy ({columns})")
+    started = time.monotonic()
+    psql(config, f"\\copy bench_raw_copy FROM '{path}' WITH (FORMAT csv, HEADER true)")
+    seconds = time.monotonic() - started
+    psql(config, "DROP TABLE bench_raw_copy")
+    return seconds
+
+
+def fingerprint(config, site: str) -> str:
+    """Every backlink and referring domain of the site with its row version (xmin)."""
+    return psql(
+        config,
+        f"""SELECT md5(string_agg(x, ',' ORDER BY x)) FROM (
+              SELECT b.id::text || ':' || b.xmin::text AS x FROM audit_backlink b JOIN audit_site s
+                ON s.id = b.site_id WHERE s.domain = '{site}'
+              UNION ALL SELECT 'r' || r.id::text || ':' || r.xmin::text FROM audit_refdomain r
+                JOIN audit_site s ON s.id = r.site_id WHERE s.domain = '{site}') t""",
+    )
+
+
+def describe(label: str, result: dict, rows: int) -> float:
+    if result["status"] != "succeeded":
+        raise SystemExit(f"{label} failed: {result['error']}")
+    rate = rows / result["run_s"]
+    log(
+        f"{label:<22} {result['run_s']:7.2f} s  {rate:>9,.0f} rows/s  (store {result['store_s']:.2f} s; read "
+        f"{result['rows_read']:,}, imported {result['rows_imported']:,}, new {result['rows_new']:,}, "
+        f"lost {result['rows_lost']:,}, skipped {result['rows_skipped']:,}; peak RSS {result['peak_kb'] / 1024:.0f} MB)"
+    )
+    return rate
+
+
+def bench(rows: int, seed: int, port: int, keep: bool) -> None:
+    path = export_file(rows, seed)
+    small = export_file(100_000, seed + 1)
+    config = stack_config(port)
+    from linkcrm.localstack import postgres
+
+    try:
+        start_postgres(config)
+        log(f"PostgreSQL on 127.0.0.1:{config.pg_port} (bench only): {server_facts(config)}")
+        log(f"file: {path.name}, {rows:,} rows, {path.stat().st_size / 1e6:.0f} MB")
+        site = "northwind-outdoor.com"
+        first = run_import(config, path, site)
+        rate = describe("import", first, rows)
+        psql(config, "VACUUM (ANALYZE) audit_backlink, audit_refdomain")  # what autovacuum does next
+        copy_s = raw_copy_seconds(config, path)
+        label = "psql \\copy (raw)"
+        log(f"{label:<22} {copy_s:7.2f} s  {rows / copy_s:>9,.0f} rows/s")
+        before = fingerprint(config, site)
+        again = run_import(config, path, site)
+        rerate = describe("re-import", again, rows)
+        unchanged = fingerprint(config, site) == before and again["rows_new"] == 0 and again["rows_lost"] == 0
+        log(f"re-import changed nothing (same rows, same xmin): {'yes' if unchanged else 'NO'}")
+        flat = run_import(config, small, "trailcraft-gear.com")
+        describe("import 100k (memory)", flat, 100_000)
+        ratio = first["run_s"] / copy_s
+        peak_mb = first["peak_kb"] / 1024
+        log(f"ratio to raw COPY: {ratio:.2f}; peak RSS {peak_mb:.0f} MB for {rows:,} rows vs "
+            f"{flat['peak_kb'] / 1024:.0f} MB for 100,000")  # fmt: skip
+        log("note: the bench server runs with fsync=off, synchronous_commit=off, full_page_writes=off")
+        if not unchanged:
+            raise SystemExit("re-import wrote rows: it must change nothing")
+        log(f"RESULT import rows_per_s={rate:.0f} ratio_vs_copy={ratio:.2f} "
+            f"reimport_rows_per_s={rerate:.0f} peak_mb={peak_mb:.0f}")  # fmt: skip
+    finally:
+        if not keep:
+            postgres.down(config)
+
+
+def main(argv: list[str]) -> None:
+    if argv[:1] == ["--child"]:
+        child_import(Path(argv[1]), argv[2])
+        return
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("LINKCRM_BENCH_PG_PORT", "55472")))
+    parser.add_argument("--keep", action="store_true", help="leave the bench PostgreSQL running")
+    args = parser.parse_args(argv)
+    bench(args.rows, args.seed, args.port, args.keep)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
