@@ -78,9 +78,13 @@ class SuppressionImportForm(forms.Form):
         return data
 
 
+def _next(request: HttpRequest) -> str:
+    return request.POST.get("next") or request.GET.get("next") or ""
+
+
 def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
     """Redirect to a safe ``next`` (e.g. the prospect page that included the fragment), else ``default``."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
+    target = _next(request)
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
                                                   require_https=request.is_secure()):
         return HttpResponseRedirect(target)
@@ -113,7 +117,7 @@ def contact_new(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"{contact.email} added.")
             return _back(request, reverse("prospects:prospect-contacts", args=[prospect.pk]))
     return render(request, "prospects/contacts_form.html",
-                  {"prospect": prospect, "form": form, "contact": None})
+                  {"prospect": prospect, "form": form, "contact": None, "next": _next(request)})
 
 
 @role_required(Role.OUTREACH)
@@ -131,7 +135,7 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "Contact saved.")
             return _back(request, reverse("prospects:prospect-contacts", args=[contact.prospect_id]))
     return render(request, "prospects/contacts_form.html",
-                  {"prospect": contact.prospect, "form": form, "contact": contact})
+                  {"prospect": contact.prospect, "form": form, "contact": contact, "next": _next(request)})
 
 
 @role_required(Role.OUTREACH)
