@@ -103,6 +103,11 @@ class SuppressionImportResultSerializer(serializers.Serializer):
     errors = serializers.ListField(child=serializers.DictField())
 
 
+class SuppressionCheckSerializer(serializers.Serializer):
+    suppressed = serializers.BooleanField()
+    entry = SuppressionSerializer(allow_null=True)
+
+
 def _contact_error(exc: ContactError) -> ValidationError:
     return ValidationError({exc.field: [str(exc)]})
 
@@ -248,16 +253,17 @@ class SuppressionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         parameters=[OpenApiParameter("project", int, required=False),
                     OpenApiParameter("email", str, required=False),
                     OpenApiParameter("domain", str, required=False)],
-        responses=SuppressionSerializer(allow_null=True),
+        responses=SuppressionCheckSerializer,
     )
     @action(detail=False, methods=["get"])
     def check(self, request: Request) -> Response:
-        """The entry that forbids contacting ``email``/``domain`` in ``project`` (or global), or null."""
+        """Whether ``email``/``domain`` is on ``project``'s or the global list, and which entry says so."""
         project_id = request.query_params.get("project")
         project = self._readable_project(project_id)
         entry = suppression_match(project=project, email=request.query_params.get("email"),
                                   domain=request.query_params.get("domain"))
-        return Response(SuppressionSerializer(entry).data if entry else None)
+        return Response({"suppressed": entry is not None,
+                         "entry": SuppressionSerializer(entry).data if entry else None})
 
     def _readable_project(self, project_id: str | None) -> Project | None:
         if project_id in (None, ""):
