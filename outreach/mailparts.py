@@ -1,0 +1,201 @@
+"""Tolerant reading of raw email: headers, addresses, Message-IDs, the readable text.
+
+Everything here accepts real-world mail as it is (broken headers, unknown charsets, missing
+MIME boundaries) and never raises on bad input: a header that the modern email policy cannot
+parse is read again from its raw (compat32-style) value, and a body that cannot be decoded
+with its declared charset is decoded as UTF-8 with replacement characters.
+"""
+
+from __future__ import annotations
+
+import email
+import email.header
+import email.policy
+import email.utils
+import html
+import re
+from collections.abc import Iterable, Iterator
+from email.message import Message
+from email.parser import HeaderParser
+
+# Text beyond this many characters is not looked at: signals sit at the top of a message,
+# and the regular expressions must stay cheap on a 20 MB attachment-laden mail.
+TEXT_LIMIT = 200_000
+
+_CHARSET_ALIASES = {"unicode-1-1-utf-7": "utf-7", "utf7": "utf-7", "x-unknown": "utf-8", "unknown": "utf-8"}
+_MSGID_RE = re.compile(r"<([^<>\s]+)>")
+_WS_RE = re.compile(r"\s+")
+_ATTACHED_TYPES = frozenset({"message/rfc822", "text/rfc822-headers", "message/rfc822-headers"})
+
+
+def parse_message(raw: bytes) -> Message:
+    """Parse raw bytes with the modern policy, falling back to compat32 if that raises."""
+    try:
+        return email.message_from_bytes(raw, policy=email.policy.default)
+    except Exception:  # a parser bug on hostile input must not take the classifier down
+        return email.message_from_bytes(raw, policy=email.policy.compat32)
+
+
+def collapse(text: str) -> str:
+    """Unfold and squeeze whitespace: ``"a\\n  b"`` → ``"a b"``."""
+    return _WS_RE.sub(" ", text).strip()
+
+
+def _decode_words(value: str) -> str:
+    try:
+        return str(email.header.make_header(email.header.decode_header(value)))
+    except Exception:  # undecodable encoded-words: keep the raw text
+        return value
+
+
+def header_values(msg: Message, name: str) -> list[str]:
+    """Every value of header ``name``, decoded and unfolded ([] if absent).
+
+    The default policy parses structured headers lazily and can raise on malformed ones; the
+    raw value (decoded as RFC 2047 words, as compat32 would) is used instead then.
+    """
+    try:
+        return [collapse(str(value)) for value in (msg.get_all(name) or [])]
+    except Exception:  # malformed header under the default policy
+        wanted = name.lower()
+        return [collapse(_decode_words(str(v))) for k, v in _raw_items(msg) if k.lower() == wanted]
+
+
+def _raw_items(msg: Message) -> Iterable[tuple[str, str]]:
+    raw_items = getattr(msg, "raw_items", None)
+    return raw_items() if raw_items else msg.items()
+
+
+def header_text(msg: Message, name: str) -> str:
+    """The first value of header ``name``, decoded and unfolded ("" if absent)."""
+    values = header_values(msg, name)
+    return values[0] if values else ""
+
+
+def addresses(value: str) -> list[str]:
+    """The lower-cased email addresses in an address-list header value, in order."""
+    try:
+        pairs = email.utils.getaddresses([value])
+    except Exception:  # getaddresses can raise on pathological input in old Pythons
+        return []
+    return [addr.strip().lower() for _, addr in pairs if "@" in addr]
+
+
+def first_address(value: str) -> str | None:
+    """The first address in a header value, lower-cased, or None."""
+    found = addresses(value)
+    return found[0] if found else None
+
+
+def message_ids(value: str) -> tuple[str, ...]:
+    """The Message-IDs in a header value, in header form ``<id@host>``, without duplicates.
+
+    A bare ``id@host`` without angle brackets (seen from broken mailers) is accepted too.
+    """
+    found = [f"<{m}>" for m in _MSGID_RE.findall(value)]
+    if not found:
+        bare = value.strip()
+        if "@" in bare and not any(c.isspace() for c in bare):
+            found = [f"<{bare.strip('<>')}>"]
+    return tuple(dict.fromkeys(found))
+
+
+def bare_id(message_id: str) -> str:
+    """A Message-ID without its angle brackets, for comparisons."""
+    return message_id.strip().strip("<>").strip()
+
+
+def own_parts(msg: Message) -> Iterator[Message]:
+    """The leaf parts of ``msg`` itself, not descending into attached messages or headers."""
+    if msg.get_content_type() in _ATTACHED_TYPES:
+        return
+    # message/delivery-status and message/feedback-report hold header blocks, not text.
+    if not msg.is_multipart() or msg.get_content_maintype() == "message":
+        yield msg
+        return
+    payload = msg.get_payload()
+    for part in payload if isinstance(payload, list) else []:
+        if isinstance(part, Message):
+            yield from own_parts(part)
+
+
+def part_text(part: Message) -> str:
+    """The decoded text of a leaf part ("" for binary or undecodable parts)."""
+    try:
+        content = part.get_content()  # type: ignore[attr-defined]
+    except Exception:  # unknown charset or broken transfer encoding: decode by hand below
+        content = None
+    if isinstance(content, str):
+        return content[:TEXT_LIMIT]
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception:  # a payload the parser could not even split
+        return ""
+    if not isinstance(payload, bytes):
+        return ""
+    charset = (part.get_content_charset() or "utf-8").lower()
+    charset = _CHARSET_ALIASES.get(charset, charset)
+    try:
+        return payload[:TEXT_LIMIT].decode(charset, errors="replace")
+    except LookupError:
+        return payload[:TEXT_LIMIT].decode("utf-8", errors="replace")
+
+
+def html_to_text(markup: str) -> str:
+    """Crude HTML → text: drop style/script and quoted blocks, tags, decode entities."""
+    markup = re.sub(r"(?is)<(style|script|head)\b.*?</\1\s*>", " ", markup)
+    markup = re.sub(r"(?is)<blockquote\b.*?</blockquote\s*>", "\n", markup)
+    markup = re.sub(r"(?i)<br\s*/?>|</p\s*>|</div\s*>", "\n", markup)
+    return html.unescape(re.sub(r"(?s)<[^>]*>", " ", markup))
+
+
+def readable_text(msg: Message) -> str:
+    """The message's own text: its text/plain parts, or its HTML as text if it has none."""
+    parts = list(own_parts(msg))
+    plain = [part_text(p) for p in parts if p.get_content_type() == "text/plain"]
+    text = "\n".join(t for t in plain if t.strip())
+    if text:
+        return text
+    markup = [part_text(p) for p in parts if p.get_content_type() == "text/html"]
+    return html_to_text("\n".join(markup))
+
+
+# Lines where quoted or forwarded text begins, in the mail clients people use.
+_QUOTE_START = re.compile(
+    r"""^\s*(?:
+        -{2,}\s*(?:original\s+message|ursprüngliche\s+nachricht|message\s+d'origine|mensaje\s+original)\s*-{2,}
+      | _{10,}
+      | begin\s+forwarded\s+message:?
+      | on\s.{0,250}\bwrote:?
+      | am\s.{0,250}\bschrieb\b.{0,80}
+      | le\s.{0,250}\ba\s+écrit\s*:?
+      | el\s.{0,250}\bescribió\s*:?
+      | (?:from|von|de):\s.+\n\s*(?:sent|gesendet|envoyé|enviado|date|datum):\s
+    )""",
+    re.IGNORECASE | re.VERBOSE | re.MULTILINE,
+)
+
+
+def unquoted(text: str) -> str:
+    """What the sender wrote themselves: text before the first quote header, '>' lines dropped."""
+    text = text[:TEXT_LIMIT]
+    match = _QUOTE_START.search(text)
+    if match:
+        text = text[: match.start()]
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith(">"))
+
+
+def attached_headers(msg: Message) -> Message | None:
+    """The headers of the message a report carries (message/rfc822 or text/rfc822-headers)."""
+    for part in msg.walk():
+        ctype = part.get_content_type()
+        if ctype == "message/rfc822":
+            payload = part.get_payload()
+            inner = payload[0] if isinstance(payload, list) and payload else payload
+            if isinstance(inner, Message) and len(inner.keys()) > 0:
+                return inner
+        elif ctype in ("text/rfc822-headers", "message/rfc822-headers"):
+            headers = HeaderParser(policy=email.policy.default).parsestr(part_text(part), headersonly=True)
+            if len(headers.keys()) > 0:
+                return headers
+    return None
