@@ -8,9 +8,10 @@ import pytest
 from django.db import connection
 
 from prospects.choices import ProspectSource, SuppressionKind
-from prospects.models import Project, ProjectCompetitor, Suppression
+from prospects.models import Project, ProjectCompetitor, Prospect, Suppression
 from prospects.selectors.gap import GapQuery, GapTab, gap_domains, gap_export_rows, gap_page, gap_rows_for
 from prospects.services.creation import prospects_create
+from prospects.services.gap_prospects import prospects_create_from_gap_filter, prospects_create_from_gap_rows
 from tests.prospects import gap_world
 
 pytestmark = pytest.mark.django_db
@@ -166,3 +167,39 @@ def test_planner_settings_do_not_leak_out_of_the_gap(world):
     gap_page(world.project, GapQuery())
     list(gap_export_rows(world.project, GapQuery()))
     assert settings() == before
+
+
+# --- prospects from gap rows --------------------------------------------------------------
+
+
+def test_prospects_from_selected_rows_report_created_merged_suppressed_and_not_in_gap(world, manager):
+    Suppression.objects.create(project=world.project, kind=SuppressionKind.DOMAIN, value="one.org")
+    prospects_create(
+        project=world.project, domains=["best2.org"], source=ProspectSource.MANUAL, created_by=None
+    )
+    report = prospects_create_from_gap_rows(
+        project=world.project, domains=["best1.org", "best2.org", "one.org", "nowhere.org", "best1.org"],
+        created_by=manager,
+    )  # fmt: skip
+    assert report.created == 1
+    assert report.duplicates == ["best1.org", "best2.org"]  # given twice; already a prospect
+    assert (report.suppressed, report.not_in_gap) == (["one.org"], ["nowhere.org"])
+    created = Prospect.objects.get(id__in=report.created_ids)
+    assert (created.domain, created.source, created.created_by) == ("best1.org", ProspectSource.GAP, manager)
+    assert created.score > 0 and created.competitors_linked == 2  # scored at once
+
+
+def test_prospects_from_a_filter_cover_every_page(world):
+    query = GapQuery(tab=GapTab.MISSING, min_competitors=1, per_page=2, page=2)
+    report = prospects_create_from_gap_filter(project=world.project, query=query, created_by=None)
+    assert report.created == 5 and report.left_out == 0
+    assert set(Prospect.objects.values_list("domain", flat=True)) == {
+        "best1.org", "best2.org", "nf.net", "lost.org", "one.org",
+    }  # fmt: skip
+
+
+def test_prospects_from_a_filter_stop_at_the_limit_and_say_how_many_were_left(world):
+    query = GapQuery(tab=GapTab.ALL, sort="domain")
+    report = prospects_create_from_gap_filter(project=world.project, query=query, created_by=None, limit=3)
+    assert report.created == 3 and report.left_out == 5
+    assert sorted(Prospect.objects.values_list("domain", flat=True)) == ["best1.org", "best2.org", "even.org"]
