@@ -152,24 +152,22 @@ def parse_bounce(
     bounce's own From and To). A delivery-status report whose recipients were all delivered
     is not a bounce (see ``success_report_action``).
     """
-    original = original_message_id(msg, our_message_ids=our_message_ids)
     notification = _notification_text(msg)
     part = _dsn_part(msg)
-    if part is not None:
-        blocks = _recipient_blocks(part)
-        failed = [r for r in (_dsn_recipient(b, notification) for b in blocks) if r is not None]
-        if failed:
-            first = failed[0]
-            reason = f"RFC 3464 delivery-status report ({'delayed' if first.delayed else 'failed'}"
-            reason += f", Status {first.status_code})" if first.status_code else ")"
-            return Bounce(tuple(failed), reason, original)
-        if blocks:
-            return None
-    signal = _bounce_signal(msg, notification)
-    if signal is None:
+    blocks = _recipient_blocks(part) if part is not None else []
+    failed = [r for r in (_dsn_recipient(b, notification) for b in blocks) if r is not None]
+    if failed:
+        state = "delayed" if failed[0].delayed else "failed"
+        status = f", Status {failed[0].status_code}" if failed[0].status_code else ""
+        reason = f"RFC 3464 delivery-status report ({state}{status})"
+    elif blocks:  # a report whose recipients were all delivered, relayed or expanded
         return None
-    recipients = _text_recipients(msg, notification, exclude)
-    return Bounce(tuple(recipients), f"non-standard bounce: {signal}", original)
+    else:
+        signal = _bounce_signal(msg, notification)
+        if signal is None:
+            return None
+        failed, reason = _text_recipients(msg, notification, exclude), f"non-standard bounce: {signal}"
+    return Bounce(tuple(failed), reason, original_message_id(msg, our_message_ids=our_message_ids))
 
 
 def success_report_action(msg: Message) -> str | None:
@@ -392,7 +390,7 @@ def _report_texts(msg: Message) -> Iterator[str]:
     for index, part in enumerate(msg.walk()):
         if index > 0:
             yield "\n".join(f"{key}: {value}" for key, value in _safe_items(part))
-        if not part.is_multipart():
+        if not part.is_multipart() and part.get_content_maintype() in ("text", "message"):
             yield part_text(part)[:TEXT_LIMIT]
         if index == 0:
             yield "\n".join(

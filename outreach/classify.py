@@ -27,6 +27,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.message import Message
+from typing import TypedDict
 
 from outreach.autoreply import (
     apple_return_date,
@@ -62,6 +63,14 @@ from outreach.mailparts import (
 logger = logging.getLogger(__name__)
 
 _IDENTITY_HEADERS = ("From", "To", "Subject", "Date", "Message-ID")
+
+
+class _Facts(TypedDict):
+    message_id: str | None
+    in_reply_to: tuple[str, ...]
+    references: tuple[str, ...]
+    from_address: str | None
+    subject: str
 
 
 @dataclass(frozen=True)
@@ -153,20 +162,20 @@ def _classify(
     return _human_or_automatic(msg, facts, our_message_ids, received_at)
 
 
-def _facts(msg: Message) -> dict:
+def _facts(msg: Message) -> _Facts:
     """The threading and identity facts every classification carries."""
     references = tuple(i for value in header_values(msg, "References") for i in message_ids(value))
     own_ids = message_ids(header_text(msg, "Message-ID"))
-    return {
-        "message_id": own_ids[0] if own_ids else None,
-        "in_reply_to": message_ids(header_text(msg, "In-Reply-To")),
-        "references": tuple(dict.fromkeys(references)),
-        "from_address": first_address(header_text(msg, "From")),
-        "subject": header_text(msg, "Subject"),
-    }
+    return _Facts(
+        message_id=own_ids[0] if own_ids else None,
+        in_reply_to=message_ids(header_text(msg, "In-Reply-To")),
+        references=tuple(dict.fromkeys(references)),
+        from_address=first_address(header_text(msg, "From")),
+        subject=header_text(msg, "Subject"),
+    )
 
 
-def _own_reason(facts: dict, ours: set[str], our_ids: set[str]) -> str | None:
+def _own_reason(facts: _Facts, ours: set[str], our_ids: set[str]) -> str | None:
     if facts["message_id"] and bare_id(facts["message_id"]) in our_ids:
         return f"Message-ID {facts['message_id']} is one we sent"
     if facts["from_address"] and facts["from_address"] in ours:
@@ -174,7 +183,7 @@ def _own_reason(facts: dict, ours: set[str], our_ids: set[str]) -> str | None:
     return None
 
 
-def _complaint(msg: Message, facts: dict, our_message_ids: Collection[str]) -> Classification | None:
+def _complaint(msg: Message, facts: _Facts, our_message_ids: Collection[str]) -> Classification | None:
     """An ARF (RFC 5965) feedback report, or None."""
     report = next((p for p in own_parts(msg) if p.get_content_type() == "message/feedback-report"), None)
     is_arf = (
@@ -199,7 +208,7 @@ def _complaint(msg: Message, facts: dict, our_message_ids: Collection[str]) -> C
     )
 
 
-def _bounce_classification(bounce: Bounce, facts: dict) -> Classification:
+def _bounce_classification(bounce: Bounce, facts: _Facts) -> Classification:
     first = bounce.recipients[0] if bounce.recipients else None
     return Classification(
         MessageKind.BOUNCE,
@@ -216,7 +225,7 @@ def _bounce_classification(bounce: Bounce, facts: dict) -> Classification:
 
 
 def _human_or_automatic(
-    msg: Message, facts: dict, our_message_ids: Collection[str], received_at: datetime | None
+    msg: Message, facts: _Facts, our_message_ids: Collection[str], received_at: datetime | None
 ) -> Classification:
     """Rules 5 to 8: auto-reply headers, weak auto-reply signals, bulk mail, else a reply."""
     own_text = unquoted(readable_text(msg))
@@ -252,7 +261,7 @@ def _weak_signals(msg: Message, subject: str, own_text: str) -> list[str]:
     return signals
 
 
-def _bulk_reason(msg: Message, facts: dict, our_ids: set[str]) -> str | None:
+def _bulk_reason(msg: Message, facts: _Facts, our_ids: set[str]) -> str | None:
     precedence = bulk_precedence(msg)
     if precedence:
         return f"Precedence: {precedence} (bulk or list mail)"
