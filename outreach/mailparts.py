@@ -133,11 +133,10 @@ def part_text(part: Message) -> str:
         return ""
     if not isinstance(payload, bytes):
         return ""
-    charset = (part.get_content_charset() or "utf-8").lower()
-    charset = _CHARSET_ALIASES.get(charset, charset)
     try:
-        return payload[:TEXT_LIMIT].decode(charset, errors="replace")
-    except LookupError:
+        charset = (part.get_content_charset() or "utf-8").lower()
+        return payload[:TEXT_LIMIT].decode(_CHARSET_ALIASES.get(charset, charset), errors="replace")
+    except (LookupError, ValueError, TypeError, UnicodeError):  # unknown or garbled charset name
         return payload[:TEXT_LIMIT].decode("utf-8", errors="replace")
 
 

@@ -584,10 +584,11 @@ def test_broken_mime_and_encodings_do_not_crash():
     assert result.from_address == "jane@prospect.example"
 
 
-def test_a_text_part_in_an_unknown_charset_is_still_read():
+@pytest.mark.parametrize("charset", [b"x-no-such-charset", b'"utf\x00-8"'])
+def test_a_text_part_in_an_unknown_or_garbled_charset_is_still_read(charset):
     raw = (
         b"From: Mailer-Daemon@relay.example\r\nTo: outreach@linkcrm.example\r\nSubject: failure notice\r\n"
-        b"Content-Type: text/plain; charset=x-no-such-charset\r\n\r\n"
+        b"Content-Type: text/plain; charset=" + charset + b"\r\n\r\n"
         b"Sorry, we were unable to deliver your message to the following address.\r\n\r\n"
         b"<jane@prospect.example>:\r\n550 5.1.1 User unknown\r\n"
     )
