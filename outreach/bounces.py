@@ -14,6 +14,7 @@ import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from email.message import Message
+from email.parser import HeaderParser
 
 from outreach.mailparts import (
     TEXT_LIMIT,
@@ -193,8 +194,6 @@ def _dsn_part(msg: Message) -> Message | None:
 def _recipient_blocks(part: Message) -> list[Message]:
     payload = part.get_payload()
     if isinstance(payload, str):  # compat32 or an unparsed body: split the blocks ourselves
-        from email.parser import HeaderParser
-
         payload = [HeaderParser().parsestr(block) for block in re.split(r"\r?\n\s*\r?\n", payload)]
     blocks = [b for b in payload if isinstance(b, Message)]
     return [b for b in blocks if header_text(b, "Final-Recipient") or header_text(b, "Original-Recipient")]

@@ -186,9 +186,7 @@ def _own_reason(facts: _Facts, ours: set[str], our_ids: set[str]) -> str | None:
 def _complaint(msg: Message, facts: _Facts, our_message_ids: Collection[str]) -> Classification | None:
     """An ARF (RFC 5965) feedback report, or None."""
     report = next((p for p in own_parts(msg) if p.get_content_type() == "message/feedback-report"), None)
-    is_arf = (
-        msg.get_content_type() == "multipart/report" and msg.get_param("report-type") == "feedback-report"
-    )
+    is_arf = msg.get_content_type() == "multipart/report" and _report_type(msg) == "feedback-report"
     if report is None and not is_arf:
         return None
     payload = report.get_payload() if report is not None else None
@@ -206,6 +204,13 @@ def _complaint(msg: Message, facts: _Facts, our_message_ids: Collection[str]) ->
         complained_recipient=recipient,
         feedback_type=feedback_type or None,
     )
+
+
+def _report_type(msg: Message) -> str:
+    try:
+        return str(msg.get_param("report-type") or "").lower()
+    except Exception:  # a Content-Type whose parameters cannot be parsed
+        return ""
 
 
 def _bounce_classification(bounce: Bounce, facts: _Facts) -> Classification:

@@ -516,6 +516,29 @@ def test_only_the_failed_recipients_of_a_mixed_report_are_listed():
     assert classify_message(raw).failed_recipients == ("gone@prospect.example",)
 
 
+def test_an_arf_complaint_names_the_recipient_and_our_message():
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "feedback@isp.example", OURS, "Abuse report"
+    msg.set_content("This is an email abuse report.")
+    msg.make_mixed()
+    msg.set_type("multipart/report")
+    msg.set_param("report-type", "feedback-report")
+    report, fields = EmailMessage(), EmailMessage()
+    report["Content-Type"] = "message/feedback-report"
+    fields["Feedback-Type"], fields["Original-Rcpt-To"] = "abuse", "<Jane@Prospect.example>"
+    report.set_payload([fields])
+    msg.attach(report)
+    returned = EmailMessage()
+    returned["From"], returned["To"], returned["Message-ID"] = OURS, "someone@else.example", OUR_ID
+    returned.set_content("Hi Jane")
+    wrapper = EmailMessage()
+    wrapper.set_content(returned)
+    msg.attach(wrapper)
+    result = classify_message(msg.as_bytes(), our_addresses=[OURS])
+    assert result.kind == MessageKind.COMPLAINT
+    assert (result.complained_recipient, result.original_message_id) == ("jane@prospect.example", OUR_ID)
+
+
 def test_a_person_forwarding_a_bounce_is_a_reply():
     body = "Did this reach you?\n\nYour message could not be delivered to one or more recipients."
     raw = mail(subject="Fwd: Undelivered Mail Returned to Sender", body=body)
