@@ -368,8 +368,11 @@ def prospects_add_manually(
     assignee: AbstractBaseUser | None = None,
     tags: Sequence[str] = (),
 ) -> CreationResult:
-    """Domains or URLs typed by a person, one per line (or separated by commas or spaces)."""
-    values = [value for value in text.replace(",", " ").split() if value.strip()]
+    """Domains or URLs typed by a person, one per line (commas and semicolons also separate them).
+
+    Spaces do not separate: "exa mple.com" is reported as invalid, not split into two guesses.
+    """
+    values = [value.strip() for value in re.split(r"[\n\r,;]+", text) if value.strip()]
     return prospects_create(
         project=project,
         domains=values,

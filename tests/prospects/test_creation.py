@@ -121,14 +121,15 @@ def test_the_assignee_must_be_a_member(project, outsider):
     assert not Prospect.objects.exists()
 
 
-def test_manual_add_takes_lines_commas_and_spaces(project, alice):
+def test_manual_add_takes_lines_commas_and_semicolons(project, alice):
     result = prospects_add_manually(
         project=project,
-        text="a.com\nhttps://www.b.com/x, c.com  d.com\n\n",
+        text="a.com\nhttps://www.b.com/x, c.com; d.com\n\nnot a domain",
         created_by=alice,
         tags=["Tier 1"],
     )
     assert result.created == 4
+    assert [value for value, _ in result.invalid] == ["not a domain"]
     assert set(Prospect.objects.values_list("source", flat=True)) == {ProspectSource.MANUAL}
     assert [p.tags for p in Prospect.objects.all()] == [["tier 1"]] * 4
 
