@@ -10,11 +10,11 @@ from django.views.decorators.http import require_http_methods
 
 from linkcrm.choices import Role
 from linkcrm.permissions import has_role, role_required, user_role
-from prospects.choices import Stage
 from prospects.forms import MembersForm, ProjectForm
-from prospects.selectors.pipeline import pipeline_overview
+from prospects.selectors.gap import gap_sites
 from prospects.selectors.projects import project_get_for_user, project_list_for_user
 from prospects.services.projects import project_create, project_set_members
+from prospects.views import project_settings
 
 
 @role_required(Role.OUTREACH)
@@ -58,8 +58,11 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "prospects/project_detail.html",
-        {"project": project, "memberships": memberships, "can_manage": has_role(request.user, Role.MANAGER)},
-    )
+        {
+            "project": project, "memberships": memberships, "sites": gap_sites(project),
+            "can_manage": has_role(request.user, Role.MANAGER), "target_pages": project.target_pages.all(),
+        },
+    )  # fmt: skip
 
 
 @role_required(Role.MANAGER)
@@ -76,9 +79,8 @@ def project_members(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Role.OUTREACH)
 def pipeline(request: HttpRequest) -> HttpResponse:
-    """The way into the boards: every project the user sees with its prospects per stage."""
-    rows = pipeline_overview(request.user)
-    return render(request, "prospects/pipeline.html", {"rows": rows, "stages": Stage.choices})
+    projects = project_list_for_user(request.user)
+    return render(request, "prospects/pipeline.html", {"projects": projects})
 
 
 urlpatterns = [
@@ -86,5 +88,6 @@ urlpatterns = [
     path("projects/new/", project_new, name="project-new"),
     path("projects/<int:pk>/", project_detail, name="project-detail"),
     path("projects/<int:pk>/members/", project_members, name="project-members"),
+    *project_settings.urlpatterns,
     path("pipeline/", pipeline, name="pipeline"),
 ]
