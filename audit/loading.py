@@ -417,7 +417,7 @@ class _Stream:
 def _load_refdomains(cursor: Any, target: LoadTarget, stream: _Stream) -> None:
     """Referring-domain exports are small: COPY them whole, then merge once."""
     stage = f"audit_import_stage_{target.import_id}"
-    _create_stage(cursor, stage, is_backlinks=False)
+    _create_stage(cursor, stage)
     with cursor.copy(f"COPY {stage} ({', '.join(REFDOMAIN_STAGE_COLUMNS)}) FROM STDIN") as copy:
         stream.send(_refdomain_formatter(), copy.write)
     stream.check_complete()
@@ -430,7 +430,7 @@ def _load_refdomains(cursor: Any, target: LoadTarget, stream: _Stream) -> None:
 def _load_backlinks(cursor: Any, target: LoadTarget, stream: _Stream) -> None:
     """Backlinks are merged chunk by chunk in a second thread while this one parses on."""
     tables = _BacklinkTables(target.import_id)
-    tables.create(cursor)
+    tables.create(cursor, target.site_id)
     connection.ensure_connection()
     with _ChunkMerger(connection.connection, tables, target) as merger:
         stream.send(_backlink_formatter(), merger.write)
@@ -467,8 +467,8 @@ class _BacklinkTables:
     def domains(self) -> str:
         return f"audit_import_domains_{self.import_id}"
 
-    def create(self, cursor: Any) -> None:
-        _create_stage(cursor, self.stage, is_backlinks=True)
+    def create(self, cursor: Any, site_id: int) -> None:
+        _create_stage(cursor, self.stage, site_id)
         for table, body in ((self.keys, "url_key uuid PRIMARY KEY"), (self.domains, "domain text PRIMARY KEY")):
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
             cursor.execute(f"CREATE UNLOGGED TABLE {table} ({body}) WITH (autovacuum_enabled = false)")
@@ -562,18 +562,20 @@ class _ChunkMerger:
                                ON CONFLICT DO NOTHING RETURNING url_key)
                 DELETE FROM {tables.stage} s WHERE NOT EXISTS (SELECT 1 FROM fresh f WHERE f.url_key = s.url_key)"""
         )
-        # Probe the site's links by key (a few per row) instead of hashing all of them per chunk.
+        # Probe the site's links by key (a few page reads per row) rather than hash all of
+        # them for every chunk. The stage's constant site_id column (not a literal) keeps the
+        # planner on the (site_id, url_key) index even while the site's statistics are stale.
         cur.execute("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")
         cur.execute(self._merge_sql, {"site": site, "bit": PROVIDER_BIT[self._target.provider]})
         inserted, recovered = cur.fetchone()
-        cur.execute("SET LOCAL enable_hashjoin = on; SET LOCAL enable_mergejoin = on")
         self.rows_new += inserted + recovered
         cur.execute(
-            f"""INSERT INTO {tables.domains} SELECT DISTINCT source_domain FROM {tables.stage} s
-                WHERE NOT EXISTS (SELECT 1 FROM audit_refdomain r WHERE r.site_id = %s AND r.domain = s.source_domain)
-                ON CONFLICT DO NOTHING""",
-            [site],
+            f"""INSERT INTO {tables.domains}
+                SELECT d.domain FROM (SELECT DISTINCT site_id, source_domain AS domain FROM {tables.stage}) d
+                WHERE NOT EXISTS (SELECT 1 FROM audit_refdomain r WHERE r.site_id = d.site_id AND r.domain = d.domain)
+                ON CONFLICT DO NOTHING"""
         )
+        cur.execute("SET LOCAL enable_hashjoin = on; SET LOCAL enable_mergejoin = on")
 
 
 def _stream(
@@ -634,11 +636,14 @@ def _check_bad_ratio(result: LoadResult, limits: LoadLimits) -> None:
     )
 
 
-def _create_stage(cursor: Any, stage: str, is_backlinks: bool) -> None:
-    """An UNLOGGED table private to this import, created (and dropped) inside its transaction."""
-    if is_backlinks:
-        body = """
-            line integer NOT NULL, source_url text NOT NULL, target_url text NOT NULL,
+def _create_stage(cursor: Any, stage: str, site_id: int | None = None) -> None:
+    """An UNLOGGED table private to this import, created (and dropped) inside its transaction.
+
+    Given a ``site_id``, it is a backlink stage (with that site as a constant column).
+    """
+    if site_id is not None:
+        body = f"""
+            site_id bigint NOT NULL DEFAULT {int(site_id)}, line integer NOT NULL, source_url text NOT NULL, target_url text NOT NULL,
             anchor text NOT NULL, source_title text NOT NULL, source_host text NOT NULL,
             source_domain text NOT NULL, link_type text NOT NULL, nofollow boolean NOT NULL,
             sponsored boolean NOT NULL, ugc boolean NOT NULL, sitewide boolean,
@@ -705,7 +710,7 @@ def _backlink_merge_sql(stage: str, provider: Provider) -> str:
         WITH m AS MATERIALIZED (
             SELECT s.*, b.id AS old_id, b.lost_at AS old_lost_at,
                 b.id IS NOT NULL AND ({old}) IS DISTINCT FROM ({new}) AS changed
-            FROM {stage} s LEFT JOIN audit_backlink b ON b.site_id = %(site)s AND b.url_key = s.url_key
+            FROM {stage} s LEFT JOIN audit_backlink b ON b.site_id = s.site_id AND b.url_key = s.url_key
         ), updated AS (
             UPDATE audit_backlink b SET {set_clause}, updated_at = now()
             FROM m WHERE m.changed AND b.id = m.old_id

@@ -81,7 +81,9 @@ class LinkImport(models.Model):
 class Backlink(models.Model):
     """A link from a source page to a page of ``site``, as reported by one or more providers."""
 
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="backlinks")
+    # No index of its own: every index of the table starts with site_id (and a million-row
+    # import pays for each index it maintains).
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="backlinks", db_index=False)
     url_key = models.UUIDField(help_text="md5(source_url || newline || target_url)")
     source_url = models.TextField()
     source_host = models.CharField(max_length=253)
@@ -136,7 +138,7 @@ class Backlink(models.Model):
 class RefDomain(models.Model):
     """Facts about one referring domain of a site: counted from its backlinks and stated by providers."""
 
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="refdomains")
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="refdomains", db_index=False)
     domain = models.CharField(max_length=253)
     tld = models.CharField(max_length=63, blank=True, help_text="Public suffix, e.g. co.uk.")
     backlinks = models.IntegerField(default=0, help_text="Live backlinks we hold from this domain.")
