@@ -7,6 +7,8 @@ from typing import Any
 
 from django import template
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from prospects.selectors.pipeline import my_prospects_by_stage, reminders_due_for_user
 
@@ -19,6 +21,12 @@ def score_class(score: int | None) -> str:
     if score is None:
         return ""
     return "high" if score >= 70 else "mid" if score >= 40 else ""
+
+
+@register.filter
+def domain_breaks(domain: str) -> str:
+    """The domain with line-break opportunities after its dots (hyphens already allow one)."""
+    return mark_safe(escape(domain).replace(".", ".<wbr>"))  # noqa: S308 (escaped first)
 
 
 @register.filter

@@ -80,7 +80,7 @@ def test_the_board_filters_by_assignee_score_tag_and_domain(project, alice, bob,
 
     def shown(query: str) -> set[str]:
         page = client.get(f"{board_url(project)}?{query}").content.decode()
-        return {d for d in ("one.com", "two.com", "three.org") if f">{d}</a>" in page}
+        return {d for d in ("one.com", "two.com", "three.org") if f'data-domain="{d}"' in page}
 
     assert shown("assignee=me") == {"one.com", "two.com"}
     assert shown(f"assignee={bob.pk}") == {"three.org"}
@@ -97,11 +97,11 @@ def test_each_column_pages_on_its_own(project, alice, client):
     assert "Show more (5 left)" in page
     fragment = client.get(f"/projects/{project.pk}/board/column/?stage=to_contact&offset=25").content.decode()
     assert [f"d{n:02}.com" for n in range(25, 30)] == [
-        d for d in (f"d{n:02}.com" for n in range(30)) if f">{d}</a>" in fragment
+        d for d in (f"d{n:02}.com" for n in range(30)) if f'data-domain="{d}"' in fragment
     ]
     assert "Show more" not in fragment
     # Without script the same link pages the column in the board itself.
-    assert ">d27.com</a>" in client.get(f"{board_url(project)}?off_to_contact=25").content.decode()
+    assert 'data-domain="d27.com"' in client.get(f"{board_url(project)}?off_to_contact=25").content.decode()
 
 
 def test_a_big_board_costs_a_fixed_number_of_queries_and_uses_the_board_index(
