@@ -285,3 +285,41 @@ try:
 except EnvError as exc:
     raise ImproperlyConfigured(str(exc)) from None
 # --- end safe HTTP ---
+
+# --- outreach secrets ---
+# LINKCRM_ENCRYPTION_KEY: comma-separated Fernet keys (generate one with
+# `python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`).
+# The first key encrypts mailbox passwords, every key decrypts (rotation). Required in
+# production; in DEBUG a key derived from SECRET_KEY is used, with a warning. Key values
+# never appear in an error message.
+def _encryption_keys() -> list[str]:
+    import base64
+    import hashlib
+    import warnings
+
+    from cryptography.fernet import Fernet
+
+    name = "LINKCRM_ENCRYPTION_KEY"
+    try:
+        keys = env_list(name, [])
+    except EnvError:
+        raise ImproperlyConfigured(f"environment variable {name}: empty item in the list") from None
+    if not keys:
+        if not DEBUG:
+            raise ImproperlyConfigured(f"environment variable {name} must be set when DEBUG is false")
+        warnings.warn(f"{name} is not set: using a development key derived from SECRET_KEY", stacklevel=2)
+        digest = hashlib.sha256(b"linkcrm-encryption-key:" + SECRET_KEY.encode()).digest()
+        return [base64.urlsafe_b64encode(digest).decode("ascii")]
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key.encode("ascii"))
+        except (ValueError, UnicodeEncodeError):
+            raise ImproperlyConfigured(
+                f"environment variable {name}: key #{position} is not a Fernet key "
+                "(32 random bytes, URL-safe base64: 44 characters)"
+            ) from None
+    return keys
+
+
+LINKCRM_ENCRYPTION_KEYS = _encryption_keys()
+# --- end outreach secrets ---

@@ -11,6 +11,7 @@ Commands:
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import signal
@@ -164,6 +165,9 @@ def cmd_test(config: StackConfig, pytest_args: list[str]) -> int:
         env = config.child_environ()
         # Tests run as production does (DEBUG off), over plain HTTP, with a throw-away key.
         env.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+        # Production refuses to start without it (mailbox passwords are encrypted at rest).
+        fernet_key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+        env.setdefault("LINKCRM_ENCRYPTION_KEY", fernet_key)
         env.setdefault("LINKCRM_HTTPS", "false")
         env.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API beside live_server
         env.pop("DEBUG", None)

@@ -8,13 +8,17 @@ import subprocess
 import sys
 
 import pytest
+from cryptography.fernet import Fernet
 
 from linkcrm.lib.env import EnvError, env_bool, env_database_url, env_int, env_list
 from linkcrm.localstack.config import BASE_DIR
 
 
 def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    dropped = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "LINKCRM_HTTPS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    dropped = {
+        "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "LINKCRM_HTTPS", "DJANGO_ALLOW_ASYNC_UNSAFE",
+        "LINKCRM_ENCRYPTION_KEY",
+    }
     clean = {k: v for k, v in os.environ.items() if k not in dropped}
     return subprocess.run(
         [sys.executable, str(BASE_DIR / "manage.py"), *args],
@@ -69,10 +73,30 @@ def test_deploy_check_is_clean_with_production_settings():
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "crm.example.com",
         "LINKCRM_HTTPS": "true",
+        "LINKCRM_ENCRYPTION_KEY": Fernet.generate_key().decode(),
     }
     result = _manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def _production_env(**extra: str) -> dict[str, str]:
+    base = {"DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "crm.example.com"}
+    return {**base, **extra}
+
+
+def test_production_needs_an_encryption_key():
+    result = _manage("check", env=_production_env())
+    assert result.returncode != 0
+    assert "LINKCRM_ENCRYPTION_KEY must be set" in result.stderr
+
+
+def test_an_invalid_encryption_key_stops_start_up_without_showing_it():
+    good = Fernet.generate_key().decode()
+    result = _manage("check", env=_production_env(LINKCRM_ENCRYPTION_KEY=f"{good},not-a-real-key-value"))
+    assert result.returncode != 0
+    assert "LINKCRM_ENCRYPTION_KEY: key #2 is not a Fernet key" in result.stderr
+    assert "not-a-real-key-value" not in result.stderr
 
 
 def test_development_settings_fail_the_deploy_check():
