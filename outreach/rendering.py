@@ -9,10 +9,13 @@ so both sides are untrusted. The rules (docs/templates.md is the user-facing ver
 * The context is plain data built by :func:`build_context` (dicts of strings), so no
   product object and none of its methods is reachable. Attribute and item names starting
   with ``_`` are refused, and only an allow-list of callables may be called.
-* Limits. The source size is checked before compiling. Every string a template builds
-  (``~``, ``+``, ``*``, ``replace``, ``join``) is capped *before* it is allocated, and the
-  output is produced with ``generate()`` and counted chunk by chunk, stopping as soon as it
-  is too long. Render time is enforced without threads or signals: the sandbox hooks that
+* Limits. The source size is checked before compiling. Every string or container a
+  template builds (``~``, ``+``, ``*``, list/tuple/dict literals, ``replace``, ``join``) is
+  weighed (characters plus items, nested references counted each time) and capped *before*
+  it can be printed, and the output is produced with ``generate()`` and counted chunk by
+  chunk, stopping as soon as it is too long. Tags that would buffer output out of sight of
+  that count (macro, call, filter, block set, recursive loops) or load other templates are
+  refused with their line. Render time is enforced without threads or signals: the sandbox hooks that
   every non-trivial step passes through (``call``, ``getattr``, ``getitem``, intercepted
   operators) and a guard wrapped around every ``{% for %}`` iterable (added by a custom
   code generator) check a deadline and a total loop-iteration budget. ``range`` is replaced
@@ -32,7 +35,7 @@ from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, nodes, 
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.exceptions import SecurityError
 from jinja2.filters import FILTERS as JINJA_FILTERS
-from jinja2.runtime import LoopContext, Macro
+from jinja2.runtime import LoopContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from linkcrm.lib.domains import DomainError, host_of_url
@@ -60,6 +63,23 @@ BODY_LIMITS = RenderLimits()
 
 class LimitExceeded(SecurityError):
     """A template went past one of its limits (size, time, iterations)."""
+
+
+class ForbiddenConstruct(SecurityError):
+    """A tag email templates may not use; ``lineno`` says where."""
+
+    def __init__(self, message: str, lineno: int) -> None:
+        super().__init__(message)
+        self.lineno = lineno
+
+
+# Tags that buffer output out of sight of the streaming size check (macros, call/filter blocks,
+# block ``set``, recursive loops) or load other templates. An email template needs none of them.
+_FORBIDDEN_NODES: dict[type[nodes.Node], str] = {
+    nodes.Macro: "macro", nodes.CallBlock: "call", nodes.FilterBlock: "filter",
+    nodes.AssignBlock: "block set", nodes.Import: "import", nodes.FromImport: "from ... import",
+    nodes.Include: "include", nodes.Extends: "extends", nodes.Block: "block",
+}  # fmt: skip
 
 
 @dataclass
@@ -255,6 +275,34 @@ def _check_size(size: int, limits: RenderLimits, what: str) -> None:
         raise LimitExceeded(f"{what} would be longer than {limits.max_output_chars} characters")
 
 
+def _weight(value: Any, limit: int) -> int:
+    """Roughly what ``str(value)`` costs: characters plus container items, counted until past ``limit``.
+
+    Nested references count every time they appear, as they would when printed, so a list
+    of lists built by doubling is caught long before it is turned into text.
+    """
+    total, stack = 0, [value]
+    while stack and total <= limit:
+        item = stack.pop()
+        if isinstance(item, str):
+            total += len(item)
+        elif isinstance(item, list | tuple | set | frozenset | dict):
+            total += len(item) + 1
+            if total <= limit:
+                stack.extend(item.items() if isinstance(item, dict) else item)
+        else:
+            total += 1
+    return total
+
+
+def _check_forbidden(template: nodes.Template) -> None:
+    for node in template.find_all(tuple(_FORBIDDEN_NODES)):
+        raise ForbiddenConstruct(f"the {_FORBIDDEN_NODES[type(node)]} tag is not allowed", node.lineno)
+    for loop in template.find_all(nodes.For):
+        if loop.recursive:
+            raise ForbiddenConstruct("recursive loops are not allowed", loop.lineno)
+
+
 class _GuardedCodeGenerator(CodeGenerator):
     """Compiles ``for x in ITER`` as ``for x in environment.guard_iter(ITER)`` and caps ``~``."""
 
@@ -264,9 +312,26 @@ class _GuardedCodeGenerator(CodeGenerator):
         super().visit_For(node, frame)
 
     def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
-        self.write("environment.guard_string(")
+        self.write("environment.guard_value(")
         super().visit_Concat(node, frame)
         self.write(")")
+
+    def _guarded_literal(self, visit: Callable[[Any, Frame], None], node: Any, frame: Frame) -> None:
+        if getattr(node, "ctx", "load") != "load":  # ``for a, b in ...`` targets are not values
+            visit(node, frame)
+            return
+        self.write("environment.guard_value(")
+        visit(node, frame)
+        self.write(")")
+
+    def visit_List(self, node: nodes.List, frame: Frame) -> None:
+        self._guarded_literal(super().visit_List, node, frame)
+
+    def visit_Tuple(self, node: nodes.Tuple, frame: Frame) -> None:
+        self._guarded_literal(super().visit_Tuple, node, frame)
+
+    def visit_Dict(self, node: nodes.Dict, frame: Frame) -> None:
+        self._guarded_literal(super().visit_Dict, node, frame)
 
 
 class LimitedEnvironment(ImmutableSandboxedEnvironment):
@@ -309,7 +374,7 @@ class LimitedEnvironment(ImmutableSandboxedEnvironment):
         return super().call(__context, __obj, *args, **kwargs)
 
     def _may_call(self, obj: Any) -> bool:
-        if obj in (self._range, self.guard_iter) or isinstance(obj, Macro | LoopContext):
+        if obj in (self._range, self.guard_iter):
             return True
         owner = getattr(obj, "__self__", None)
         if isinstance(owner, LoopContext):
@@ -326,12 +391,13 @@ class LimitedEnvironment(ImmutableSandboxedEnvironment):
             factor = right if operator == "**" else 1
             if left.bit_length() * max(factor, 1) + (0 if factor > 1 else right.bit_length()) > _MAX_INT_BITS:
                 raise LimitExceeded(f"number larger than {_MAX_INT_BITS} bits")
+        cap = self.limits.max_output_chars
         if operator == "*":
             for seq, times in ((left, right), (right, left)):
                 if isinstance(seq, str | list | tuple) and isinstance(times, int):
-                    _check_size(len(seq) * times, self.limits, "a repeated value")
+                    _check_size(_weight(seq, cap) * times, self.limits, "a repeated value")
         if operator == "+" and isinstance(left, str | list | tuple) and isinstance(right, str | list | tuple):
-            _check_size(len(left) + len(right), self.limits, "a joined value")
+            _check_size(_weight(left, cap) + _weight(right, cap), self.limits, "a joined value")
         return super().call_binop(context, operator, left, right)
 
     # Guards the code generator and the globals refer to.
@@ -342,8 +408,8 @@ class LimitedEnvironment(ImmutableSandboxedEnvironment):
                 budget.iterate()
             yield item
 
-    def guard_string(self, value: str) -> str:
-        _check_size(len(value), self.limits, "a joined value")
+    def guard_value(self, value: Any) -> Any:
+        _check_size(_weight(value, self.limits.max_output_chars), self.limits, "a value")
         return value
 
     def _range(self, *args: int) -> range:
@@ -362,10 +428,12 @@ class LimitedEnvironment(ImmutableSandboxedEnvironment):
     @pass_eval_context
     def _join(self, eval_ctx: Any, value: Iterable[Any], d: str = "", attribute: Any = None) -> str:
         items = list(value)
-        if attribute is None:
-            size = sum(len(str(item)) for item in items) + len(str(d)) * max(len(items) - 1, 0)
+        cap = self.limits.max_output_chars
+        size = len(str(d)) * max(len(items) - 1, 0)
+        for item in items if attribute is None else ():
+            size += _weight(item, cap)
             _check_size(size, self.limits, "the joined text")
-        return self.guard_string(JINJA_FILTERS["join"](eval_ctx, items, d, attribute))
+        return self.guard_value(JINJA_FILTERS["join"](eval_ctx, items, d, attribute))
 
 
 # --- rendering -------------------------------------------------------------------------------
@@ -378,7 +446,7 @@ def _environment(part: str) -> LimitedEnvironment:
 
 def _template_line(exc: BaseException) -> int | None:
     """The template line an exception came from (Jinja rewrites tracebacks to template lines)."""
-    if isinstance(exc, TemplateSyntaxError):
+    if isinstance(exc, TemplateSyntaxError | ForbiddenConstruct):
         return exc.lineno
     line = None
     tb = exc.__traceback__
@@ -399,7 +467,7 @@ def _message(exc: BaseException) -> str:
     if isinstance(exc, UndefinedError):
         return f"undefined: {exc.message}"
     if isinstance(exc, RecursionError):
-        return "limit exceeded: too deeply nested or recursive"
+        return "limit exceeded: too deeply nested"
     return f"{type(exc).__name__}: {exc}"
 
 
@@ -427,7 +495,9 @@ def render_part(
 
 
 def _generate(env: LimitedEnvironment, part: str, source: str, context: Mapping[str, Any]) -> str:
-    template = env.from_string(source)
+    tree = env.parse(source)
+    _check_forbidden(tree)
+    template = env.from_string(tree)
     chunks: list[str] = []
     size = 0
     stream = template.generate(dict(context))

@@ -126,6 +126,10 @@ def test_a_subject_that_renders_to_two_lines_is_an_error_not_stripped():
         "{{ range(10000)|join('x' * 1000) }}",
         "{{ ('x' * 50000)|replace('x', 'yyyy') }}",
         "{% for i in range(10000) %}{{ 'x' * 100 }}{% endfor %}",
+        "{{ [[0] * 100000] * 100000 }}",
+        "{% set a = [0] * 50000 %}{% set b = [a, a, a] %}{{ b|length }}",
+        "{% set a = [0] * 20000 %}{% set b = (a, a) %}{% set c = {'x': b, 'y': b} %}{{ c|length }}",
+        "{% set a = [0] * 60000 %}{{ (a + a)|length }}",
     ],
 )
 def test_runaway_templates_stop_at_a_limit(source):
@@ -133,8 +137,26 @@ def test_runaway_templates_stop_at_a_limit(source):
     assert error.message.startswith("limit exceeded:"), error.message
 
 
-def test_recursion_is_stopped():
-    error = _error("text", "{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}")
+@pytest.mark.parametrize(
+    ("source", "line"),
+    [
+        ("ok\n{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}", 2),
+        ("{% filter upper %}x{% endfilter %}", 1),
+        ("{% call x() %}y{% endcall %}", 1),
+        ("\n\n{% set body %}x{% endset %}", 3),
+        ("{% for x in [1] recursive %}{{ loop([]) }}{% endfor %}", 1),
+        ("{% include 'other.html' %}", 1),
+        ("{% extends 'base.html' %}", 1),
+    ],
+)
+def test_tags_that_buffer_output_or_load_templates_are_forbidden_with_their_line(source, line):
+    error = _error("text", source)
+    assert error.message.startswith("forbidden:"), error.message
+    assert error.line == line
+
+
+def test_deep_nesting_is_stopped():
+    error = _error("text", "{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}")
     assert error.message.startswith("limit exceeded:")
 
 
@@ -161,6 +183,14 @@ def test_allowed_constructs_still_work():
     )
     context = {**sample_context(), "pages": [{"label": "guide"}, {"label": "tools"}]}
     assert render_part("text", source, context) == "1. Guide,2. Tools; JANE DOE example.org 3072"
+
+
+def test_unpacking_literals_and_join_still_work():
+    source = (
+        "{% for k, v in {'b': 2, 'a': 1}|dictsort %}{{ k }}={{ v }};{% endfor %}"
+        "{% set x, y = 1, 2 %}{{ x + y }} {{ ['a', 'b']|join('-') }} {{ ('x' ~ 'y') * 2 }}"
+    )
+    assert render_part("text", source, sample_context()) == "a=1;b=2;3 a-b xyxy"
 
 
 def test_filters_first_name_and_domain():
