@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib.auth.models import AbstractBaseUser
 
+from audit.models import Backlink, Site
+from linkcrm.lib.domains import domain_of_url, host_of_url
 from prospects.choices import ProspectSource, Stage
 from prospects.models import Project, Prospect
 from prospects.services.creation import prospects_create
@@ -39,3 +43,17 @@ def make_prospects(
             )
             prospect.refresh_from_db()
     return prospects
+
+
+def backlink(site: Site, source_url: str, target_url: str, anchor: str, **extra: object) -> Backlink:
+    """A backlink row of ``site`` as an import would leave it."""
+    return Backlink.objects.create(
+        site=site,
+        url_key=uuid.uuid4(),
+        source_url=source_url,
+        source_host=host_of_url(source_url),
+        source_domain=domain_of_url(source_url),
+        target_url=target_url,
+        anchor=anchor,
+        **extra,
+    )

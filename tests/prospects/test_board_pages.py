@@ -3,7 +3,6 @@ the prospect page with its gap evidence, adding and importing prospects, the das
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -11,13 +10,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
 
-from audit.models import Backlink, Site
+from audit.models import Site
 from linkcrm.choices import Role
 from prospects.choices import ActorKind, ProspectSource, Stage
 from prospects.models import Note, ProjectCompetitor, Prospect, Reminder, StageChange
 from prospects.services.creation import prospects_create
 from prospects.services.pipeline import note_add, prospects_assign, reminder_add
-from tests.prospects.pipeline_helpers import make_project, make_prospects
+from tests.prospects.pipeline_helpers import backlink, make_project, make_prospects
 
 pytestmark = pytest.mark.django_db
 
@@ -244,21 +243,6 @@ def test_bulk_reports_what_it_skipped_and_refuses_a_reject_without_reason(projec
 
 
 # --- the prospect page ------------------------------------------------------------------------------------
-
-
-def backlink(site, source_url, target_url, anchor, **extra):
-    from linkcrm.lib.domains import domain_of_url, host_of_url
-
-    return Backlink.objects.create(
-        site=site,
-        url_key=uuid.uuid4(),
-        source_url=source_url,
-        source_host=host_of_url(source_url),
-        source_domain=domain_of_url(source_url),
-        target_url=target_url,
-        anchor=anchor,
-        **extra,
-    )
 
 
 def test_the_prospect_page_shows_gap_evidence_timeline_notes_and_reminders(project, alice, bob, client):

@@ -12,8 +12,7 @@ from prospects import demo_pipeline
 from prospects.choices import ActorKind, Stage
 from prospects.models import Note, ProjectCompetitor, Prospect, Reminder, StageChange
 from prospects.selectors.pipeline import reminders_due_for_user
-from tests.prospects.pipeline_helpers import make_project, make_prospects
-from tests.prospects.test_board_pages import backlink
+from tests.prospects.pipeline_helpers import backlink, make_project, make_prospects
 
 pytestmark = pytest.mark.django_db
 
