@@ -28,7 +28,7 @@ from rest_framework.routers import SimpleRouter
 from linkcrm.choices import Role
 from linkcrm.permissions import HasRole
 from prospects.api import board_serializers as s
-from prospects.choices import PipelineKind, Stage
+from prospects.choices import PipelineKind, ProspectSource, Stage
 from prospects.models import Project, Prospect, Reminder
 from prospects.prospect_csv import MAX_BYTES, CsvRefused
 from prospects.selectors import pipeline as selectors
@@ -140,7 +140,7 @@ class ProspectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             result = creation.prospects_create(
                 project=project,
                 domains=data["domains"],
-                source="manual",
+                source=ProspectSource.MANUAL,
                 created_by=request.user,
                 assignee=_member(project, data["assignee"]),
                 tags=pipeline.tags_normalise(data["tags"]),

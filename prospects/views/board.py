@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.auth.models import AbstractBaseUser
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -204,7 +205,9 @@ def bulk(request: HttpRequest, pk: int) -> HttpResponse:
     return _back(request, default)
 
 
-def _bulk_action(request: HttpRequest, project: Project, data: dict[str, Any], assignee: Any) -> None:
+def _bulk_action(
+    request: HttpRequest, project: Project, data: dict[str, Any], assignee: AbstractBaseUser | None
+) -> None:
     ids = data["ids"]
     if data["action"] == "move":
         result = pipeline.prospects_bulk_move(

@@ -94,3 +94,20 @@ def test_a_card_moved_by_someone_else_meanwhile_goes_where_it_really_is(board, b
     expect(column(page, "contacted").locator("[data-count]")).to_have_text("0")
     first.refresh_from_db()
     assert first.stage == Stage.REPLY_RECEIVED
+
+
+def test_show_more_appends_the_next_cards_of_one_column_in_place(board, alice, login, page):
+    make_prospects(board, *(f"more{n:02}.com" for n in range(30)), by=alice, stage=Stage.CONTACTED)
+    base = login("alice", PASSWORD)
+    page.set_viewport_size({"width": 1280, "height": 3600})  # both ends of the drag on screen, no scrolling
+    page.goto(f"{base}/projects/{board.pk}/board/")
+    contacted = column(page, "contacted")
+    expect(contacted.locator(".pcard")).to_have_count(25)
+    contacted.get_by_role("link", name="Show more (5 left)").click()
+    expect(contacted.locator(".pcard")).to_have_count(30)
+    expect(contacted.get_by_role("link", name="Show more")).to_have_count(0)
+    assert page.url == f"{base}/projects/{board.pk}/board/"  # fetched in place, not a new page
+    # An appended card is a card like the others: it can be dragged.
+    card(page, "more29.com").drag_to(column(page, "reply_received"))
+    expect(column(page, "reply_received").locator('.pcard[data-domain="more29.com"]')).to_be_visible()
+    assert Prospect.objects.get(domain="more29.com").stage == Stage.REPLY_RECEIVED
