@@ -226,11 +226,11 @@ _MAX_INT_BITS = 4096
 _SAFE_BUILTIN_FILTERS = (
     "abs", "capitalize", "count", "d", "default", "dictsort", "e", "escape", "first", "float",
     "int", "last", "length", "list", "lower", "map", "max", "min", "reject", "rejectattr",
-    "round", "select", "selectattr", "sort", "string", "striptags", "sum", "title", "trim",
+    "round", "select", "selectattr", "sort", "string", "striptags", "title", "trim",
     "truncate", "unique", "upper", "urlencode", "wordcount",
 )  # fmt: skip
 # Left out on purpose: ``safe`` (would let scraped data into the HTML unescaped), and filters
-# that can build huge strings from small input (center, indent, wordwrap, format, batch, pprint).
+# that can build huge values from small input (center, indent, wordwrap, format, batch, pprint, sum).
 
 # Methods of plain data the templates may call; everything else (str.replace, str.center,
 # str.format, ...) could build unbounded strings or is not needed.

@@ -68,6 +68,14 @@ def test_sandbox_escapes_and_unsafe_calls_are_forbidden(source):
     assert error.line == 1
 
 
+@pytest.mark.parametrize(
+    "name", ["safe", "center", "indent", "wordwrap", "format", "batch", "pprint", "sum"]
+)
+def test_risky_filters_do_not_exist(name):
+    error = _error("html", f"{{{{ contact.name|{name} }}}}")
+    assert error.message.startswith("syntax error: No filter named")
+
+
 def test_globals_beyond_range_are_gone():
     for name in ("cycler", "joiner", "namespace", "lipsum", "dict"):
         assert _error("text", f"{{{{ {name}() }}}}").message.startswith("undefined:")
