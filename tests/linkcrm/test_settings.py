@@ -99,6 +99,14 @@ def test_an_invalid_encryption_key_stops_start_up_without_showing_it():
     assert "not-a-real-key-value" not in result.stderr
 
 
+def test_debug_without_an_encryption_key_uses_a_development_key_with_a_warning():
+    code = "from outreach.secrets import decrypt_secret as d, encrypt_secret as e; print(d(e('round-trip')))"
+    result = _manage("shell", "-c", code, env={"DEBUG": "true"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "round-trip"
+    assert "LINKCRM_ENCRYPTION_KEY is not set" in result.stderr
+
+
 def test_development_settings_fail_the_deploy_check():
     """The check has teeth: DEBUG on is reported (so the clean result above means something)."""
     result = _manage("check", "--deploy", "--fail-level", "WARNING", env={"DEBUG": "true"})
