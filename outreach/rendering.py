@@ -388,8 +388,12 @@ class LimitedEnvironment(ImmutableSandboxedEnvironment):
         if operator == "**" and (not isinstance(right, int | float) or abs(right) > 64):
             raise LimitExceeded("exponent larger than 64")
         if operator in {"*", "**"} and isinstance(left, int) and isinstance(right, int):
-            factor = right if operator == "**" else 1
-            if left.bit_length() * max(factor, 1) + (0 if factor > 1 else right.bit_length()) > _MAX_INT_BITS:
+            # Upper bound of the result's size, known before computing it.
+            if operator == "**":
+                bits = left.bit_length() * max(right, 1)
+            else:
+                bits = left.bit_length() + right.bit_length()
+            if bits > _MAX_INT_BITS:
                 raise LimitExceeded(f"number larger than {_MAX_INT_BITS} bits")
         cap = self.limits.max_output_chars
         if operator == "*":
@@ -414,7 +418,11 @@ class LimitedEnvironment(ImmutableSandboxedEnvironment):
 
     def _range(self, *args: int) -> range:
         numbers = range(*args)
-        if len(numbers) > self.limits.max_range:
+        try:
+            size = len(numbers)
+        except OverflowError:  # more items than a C integer holds
+            size = self.limits.max_range + 1
+        if size > self.limits.max_range:
             raise LimitExceeded(f"range() larger than {self.limits.max_range}")
         return numbers
 

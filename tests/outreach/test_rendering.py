@@ -124,6 +124,7 @@ def test_a_subject_that_renders_to_two_lines_is_an_error_not_stripped():
     "source",
     [
         "{% for i in range(10**9) %}x{% endfor %}",
+        "{% for i in range(2**64 * 2**64) %}x{% endfor %}",
         "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}",
         "{% set s = 'x' * 9000 %}{% for a in s %}{% for b in s %}{% endfor %}{% endfor %}",
         "{{ 'x' * 10**9 }}",
