@@ -8,6 +8,7 @@ bundled public-suffix snapshot: it is never fetched (no network at run time).
 from __future__ import annotations
 
 import ipaddress
+import re
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -15,6 +16,11 @@ import tldextract
 
 # suffix_list_urls=() and no cache dir: use the list shipped inside the package, offline.
 _EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=False)
+
+
+# One DNS label. Real exports hold hosts that break RFC 1035 ("zh-.example.com", "my_host"):
+# hyphens and underscores are accepted anywhere; spaces, punctuation and empty labels are not.
+_LABEL = re.compile(r"[a-z0-9_-]{1,63}")
 
 
 class DomainError(ValueError):
@@ -37,7 +43,7 @@ def normalize_host(host: str) -> str:
         ascii_host = text.encode("idna").decode("ascii") if not text.isascii() else text
     except UnicodeError as exc:
         raise DomainError(f"invalid international host name {host!r}: {exc}") from None
-    if any(not label or len(label) > 63 for label in ascii_host.split(".")) or len(ascii_host) > 253:
+    if len(ascii_host) > 253 or not all(_LABEL.fullmatch(label) for label in ascii_host.split(".")):
         raise DomainError(f"invalid host name {host!r}")
     if ascii_host.startswith("www.") and ascii_host.count(".") >= 2:
         ascii_host = ascii_host[4:]
