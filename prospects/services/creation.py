@@ -9,6 +9,7 @@ round trip and a crash can never leave a prospect without its creation in the ti
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from linkcrm.lib.domains import DomainError, host_of_url, normalize_host, tld_of
 from prospects.choices import ActorKind, PipelineKind, ProspectSource, Stage, SuppressionKind
 from prospects.models import Note, Project, Prospect, StageChange, Suppression
 from prospects.prospect_csv import ProspectRow, parse_prospects_csv
-from prospects.services.pipeline import PipelineError, assignee_check, tags_normalise, tags_parse
+from prospects.services.pipeline import MAX_TAGS, PipelineError, assignee_check, tags_normalise, tags_parse
 
 # Letters, digits and inner hyphens per label (punycode included): what a mail domain can be.
 # linkcrm.lib.domains checks label lengths only, so "exa mple.com" would pass it.
@@ -269,7 +270,7 @@ def prospects_import_csv(*, project: Project, data: bytes, created_by: AbstractB
         created = set(Prospect.objects.filter(pk__in=result.created_ids).values_list("domain", flat=True))
         suppressed = set(result.suppressed)
         kept = {domain: info for domain, info in wanted.items() if domain not in suppressed}
-        _apply_row_details(project=project, wanted=kept, created=created, author=created_by)
+        cut = _apply_row_details(project=project, wanted=kept, author=created_by)
     merged += [
         LineIssue(info.first_line, "domain", f"{domain} was already a prospect: merged into it")
         for domain, info in kept.items()
@@ -283,7 +284,7 @@ def prospects_import_csv(*, project: Project, data: bytes, created_by: AbstractB
             LineIssue(wanted[d].first_line, "domain", f"{d} is on a do-not-contact list")
             for d in sorted(suppressed, key=lambda d: wanted[d].first_line)
         ],
-        errors=errors,
+        errors=sorted(errors + cut, key=lambda issue: issue.line),
     )
 
 
@@ -334,30 +335,53 @@ def _members_by_name(project: Project) -> dict[str, AbstractBaseUser]:
     return members
 
 
+_DETAILS_SQL = """
+UPDATE {prospect} AS p
+SET assignee_id = v.assignee_id, updated_at = %s,
+    tags = ARRAY(SELECT t FROM jsonb_array_elements_text(v.tags::jsonb) WITH ORDINALITY AS x(t, n) ORDER BY n)
+FROM unnest(%s::bigint[], %s::bigint[], %s::text[]) AS v(id, assignee_id, tags)
+WHERE p.id = v.id
+"""
+
+
 def _apply_row_details(
-    *, project: Project, wanted: dict[str, _Wanted], created: set[str], author: AbstractBaseUser
-) -> None:
-    """Tags, assignee and notes of the file onto the created and the merged prospects."""
-    detailed = {domain for domain, info in wanted.items() if info.tags or info.assignee or info.notes}
+    *, project: Project, wanted: dict[str, _Wanted], author: AbstractBaseUser
+) -> list[LineIssue]:
+    """Tags, assignee and notes of the file onto the created and merged prospects, set-based.
+
+    Returns an issue for each prospect whose tags from the file did not all fit (MAX_TAGS).
+    """
+    detailed = [domain for domain, info in wanted.items() if info.tags or info.assignee or info.notes]
     if not detailed:
-        return
-    prospects = list(
+        return []
+    prospects = (
         Prospect.objects.filter(project=project, pipeline=PipelineKind.ACQUISITION, domain__in=detailed)
         .select_for_update()
         .only("pk", "domain", "tags", "assignee_id")
     )
-    changed, notes = [], []
+    rows: list[tuple[int, int | None, str]] = []
+    notes: list[Note] = []
+    issues: list[LineIssue] = []
     for prospect in prospects:
         info = wanted[prospect.domain]
-        tags = tags_normalise([*prospect.tags, *info.tags])
+        tags = tags_normalise([*prospect.tags, *info.tags], limit=None)
+        if len(tags) > MAX_TAGS:
+            issues.append(LineIssue(info.first_line, "tags", f"only the first {MAX_TAGS} tags were kept"))
+            tags = tags[:MAX_TAGS]
         # A merged prospect keeps the person already working it.
         assignee_id = prospect.assignee_id or (info.assignee.pk if info.assignee else None)
         if tags != prospect.tags or assignee_id != prospect.assignee_id:
-            prospect.tags, prospect.assignee_id, prospect.updated_at = tags, assignee_id, timezone.now()
-            changed.append(prospect)
+            rows.append((prospect.pk, assignee_id, json.dumps(tags)))
         notes += [Note(prospect=prospect, author=author, body=body) for body in info.notes]
-    Prospect.objects.bulk_update(changed, ["tags", "assignee", "updated_at"], batch_size=1000)
-    Note.objects.bulk_create(notes, batch_size=1000)
+    if rows:
+        ids, assignees, tag_lists = (list(column) for column in zip(*rows, strict=True))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _DETAILS_SQL.format(prospect=Prospect._meta.db_table),
+                [timezone.now(), ids, assignees, tag_lists],
+            )
+    Note.objects.bulk_create(notes, batch_size=2000)
+    return issues
 
 
 def prospects_add_manually(

@@ -355,8 +355,11 @@ def prospect_assign(*, prospect: Prospect, assignee: AbstractBaseUser | None) ->
     prospect.assignee = assignee
 
 
-def tags_normalise(values: Iterable[str]) -> list[str]:
-    """Trimmed, lower-case, inner spaces collapsed, de-duplicated in order; refuses overlong tags."""
+def tags_normalise(values: Iterable[str], *, limit: int | None = MAX_TAGS) -> list[str]:
+    """Trimmed, lower-case, inner spaces collapsed, de-duplicated in order.
+
+    Refuses a tag over MAX_TAG_LENGTH, and more than ``limit`` tags (None: no limit).
+    """
     tags: list[str] = []
     for value in values:
         tag = " ".join(value.split()).lower()
@@ -366,8 +369,8 @@ def tags_normalise(values: Iterable[str]) -> list[str]:
             raise PipelineError(f"tag {tag[:20]!r}… is longer than {MAX_TAG_LENGTH} characters")
         if tag not in tags:
             tags.append(tag)
-    if len(tags) > MAX_TAGS:
-        raise PipelineError(f"at most {MAX_TAGS} tags per prospect")
+    if limit is not None and len(tags) > limit:
+        raise PipelineError(f"at most {limit} tags per prospect")
     return tags
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from prospects.choices import ActorKind, PipelineKind, ProspectSource, Stage, SuppressionKind
@@ -102,9 +104,9 @@ def test_suppressed_domains_are_refused_and_reported(project, alice):
         ("http://[2001:db8::1]/x", "IP address"),
         ("localhost", "no public suffix"),
         ("co.uk", "public suffix"),
-        ("exa mple.com", "not a valid domain"),
-        ("ex!ample.com", "not a valid domain"),
-        ("-foo.com", "not a valid domain"),
+        ("exa mple.com", "not a valid domain|invalid host name"),
+        ("ex!ample.com", "not a valid domain|invalid host name"),
+        ("-foo.com", "not a valid domain|invalid host name"),
         ("foo..com", "invalid host"),
         ("http://", "no host"),
     ],
@@ -112,7 +114,7 @@ def test_suppressed_domains_are_refused_and_reported(project, alice):
 def test_unusable_values_are_reported_with_why(project, value, why):
     result = create(project, [value, "ok.com"])
     assert result.created == 1
-    assert len(result.invalid) == 1 and result.invalid[0][0] == value and why in result.invalid[0][1]
+    assert len(result.invalid) == 1 and result.invalid[0][0] == value and re.search(why, result.invalid[0][1])
 
 
 def test_the_assignee_must_be_a_member(project, outsider):

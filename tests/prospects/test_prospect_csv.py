@@ -145,3 +145,13 @@ def test_unreadable_files_are_refused_and_nothing_changes(project, alice, data, 
         run(project, alice, data)
     assert message in refused.value.message and refused.value.line == line
     assert not Prospect.objects.exists()
+
+
+def test_tags_beyond_the_limit_are_reported_not_fatal(project, alice):
+    prospect = make_prospects(project, "full.com", by=alice)[0]
+    Prospect.objects.filter(pk=prospect.pk).update(tags=[f"t{n}" for n in range(19)])
+    result = run(project, alice, "domain,tags\nfull.com,a;b;c\nother.com,x\n")
+    issues = [(e.line, e.field, e.message) for e in result.errors]
+    assert issues == [(2, "tags", "only the first 20 tags were kept")]
+    assert Prospect.objects.get(pk=prospect.pk).tags == [*(f"t{n}" for n in range(19)), "a"]
+    assert Prospect.objects.get(domain="other.com").tags == ["x"]
