@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 
 from audit import demo as audit_demo
 from prospects import demo as prospects_demo
+from prospects import demo_pipeline
 
 
 class Command(BaseCommand):
@@ -14,4 +15,5 @@ class Command(BaseCommand):
         sites = audit_demo.load()
         self.stdout.write(f"Demo link profiles ready: {', '.join(site.domain for site in sites)}.")
         project = prospects_demo.load()
-        self.stdout.write(f"Demo workspace ready: project '{project.name}'.")
+        demo_pipeline.load(project)
+        self.stdout.write(f"Demo workspace ready: project '{project.name}' with its pipeline.")
