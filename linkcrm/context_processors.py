@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
 from django.http import HttpRequest
 from django.urls import reverse
 
 from linkcrm.choices import Role
 from linkcrm.permissions import has_role, user_role
+
+# Pages that belong to a section although their URL sits under another one's prefix.
+SECTION_PATHS: dict[str, re.Pattern[str]] = {
+    "prospects:pipeline": re.compile(r"^/(projects/\d+/(board|prospects|reminders)|prospects|contacts)/"),
+}
 
 NAVIGATION: tuple[tuple[str, str, Role], ...] = (
     ("Dashboard", "dashboard", Role.OUTREACH),
@@ -24,11 +31,15 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     if user is None or not user.is_authenticated:
         return {"nav_items": [], "current_role": None}
     path = request.path
+    claimed = {name for name, pattern in SECTION_PATHS.items() if pattern.match(path)}
     items = []
     for label, name, minimum in NAVIGATION:
         if not has_role(user, minimum):
             continue
         url = reverse(name)
-        active = path == url if url == "/" else path.startswith(url)
+        if claimed:
+            active = name in claimed
+        else:
+            active = path == url if url == "/" else path.startswith(url)
         items.append({"label": label, "url": url, "active": active})
     return {"nav_items": items, "current_role": user_role(user)}

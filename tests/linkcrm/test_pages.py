@@ -49,3 +49,14 @@ def test_login_page_logs_in_and_logout_needs_post(alice, client):
 def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(alice, client):
     page = client.post("/login/", {"username": "alice", "password": "nope"}).content.decode()
     assert "Please enter a correct username and password" in page
+
+
+def test_the_board_of_a_project_highlights_pipeline_not_projects(alice, client_for):
+    from prospects.services.projects import project_create
+
+    project = project_create(name="Board nav", created_by=None, members=[alice])
+    page = client_for(alice).get(f"/projects/{project.pk}/board/").content.decode()
+    assert 'class="active" aria-current="page">Pipeline<' in page
+    assert 'aria-current="page">Projects<' not in page
+    page = client_for(alice).get(f"/projects/{project.pk}/").content.decode()
+    assert 'class="active" aria-current="page">Projects<' in page
