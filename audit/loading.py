@@ -497,8 +497,22 @@ class _ChunkMerger:
         self.error: BaseException | None = None
         self.rows_new = 0
         self._merge_sql = _backlink_merge_sql(tables.stage, target.provider)
+        self._first_chunk_sql: str | None = None
+        self._analyze_after_first = False
 
     def __enter__(self) -> _ChunkMerger:
+        with self._conn.cursor() as cur:
+            cur.execute(
+                """SELECT NOT EXISTS (SELECT 1 FROM audit_backlink WHERE site_id = %s),
+                          (SELECT reltuples < 1 FROM pg_class WHERE oid = 'audit_backlink'::regclass)""",
+                [self._target.site_id],
+            )
+            site_is_new, table_looks_empty = cur.fetchone()
+        if site_is_new:
+            self._first_chunk_sql = _backlink_first_chunk_sql(self._tables.stage, self._target.provider)
+        # Statistics of an empty (or never analysed) table make every index look alike;
+        # after the first chunk there is something to measure, so the probes plan well.
+        self._analyze_after_first = bool(table_looks_empty)
         # The worker takes the GIL back after each of its many short waits on the socket;
         # with the default 5 ms switch interval it would queue behind the busy parser each time.
         sys.setswitchinterval(0.0002)
@@ -562,11 +576,14 @@ class _ChunkMerger:
                                ON CONFLICT DO NOTHING RETURNING url_key)
                 DELETE FROM {tables.stage} s WHERE NOT EXISTS (SELECT 1 FROM fresh f WHERE f.url_key = s.url_key)"""
         )
-        # Probe the site's links by key (a few page reads per row) rather than hash all of
-        # them for every chunk. The stage's constant site_id column (not a literal) keeps the
-        # planner on the (site_id, url_key) index even while the site's statistics are stale.
-        cur.execute("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")
-        cur.execute(self._merge_sql, {"site": site, "bit": PROVIDER_BIT[self._target.provider]})
+        # Probe the site's links by key (a few page reads per row) rather than hash or scan
+        # all of them for every chunk. Plans are made from statistics that a big first import
+        # outruns: an empty table looks cheap to rescan per row, and it is rescanned while this
+        # very statement fills it (quadratic). The stage's constant site_id column (not a
+        # literal) keeps the (site_id, url_key) index the obvious probe.
+        cur.execute("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; SET LOCAL enable_seqscan = off")
+        sql, self._first_chunk_sql = self._first_chunk_sql or self._merge_sql, None
+        cur.execute(sql, {"site": site, "bit": PROVIDER_BIT[self._target.provider]})
         inserted, recovered = cur.fetchone()
         self.rows_new += inserted + recovered
         cur.execute(
@@ -575,7 +592,10 @@ class _ChunkMerger:
                 WHERE NOT EXISTS (SELECT 1 FROM audit_refdomain r WHERE r.site_id = d.site_id AND r.domain = d.domain)
                 ON CONFLICT DO NOTHING"""
         )
-        cur.execute("SET LOCAL enable_hashjoin = on; SET LOCAL enable_mergejoin = on")
+        cur.execute("SET LOCAL enable_hashjoin = on; SET LOCAL enable_mergejoin = on; SET LOCAL enable_seqscan = on")
+        if self._analyze_after_first:
+            self._analyze_after_first = False
+            cur.execute("ANALYZE audit_backlink")
 
 
 def _stream(
@@ -692,6 +712,42 @@ def _backlink_updates(provider: Provider) -> list[tuple[str, str]]:
     return updates
 
 
+def _backlink_insert_sql(source: str, alias: str) -> str:
+    """INSERT of every row of ``source`` (aliased ``alias``) as a new link of %(site)s."""
+    return f"""
+        INSERT INTO audit_backlink (
+            site_id, url_key, source_url, source_host, source_domain, source_title, target_url,
+            anchor, link_type, nofollow, sponsored, ugc, sitewide, first_seen, last_seen, lost_at,
+            external_links, internal_links, http_status, ahrefs_is_spam, semrush_toxic_score,
+            providers, created_at, updated_at, {{authority_cols}})
+        SELECT %(site)s, {alias}.url_key, {alias}.source_url, {alias}.source_host, {alias}.source_domain,
+            {alias}.source_title, {alias}.target_url, {alias}.anchor, {alias}.link_type, {alias}.nofollow,
+            {alias}.sponsored, {alias}.ugc, {alias}.sitewide, {alias}.first_seen, {alias}.last_seen,
+            {alias}.lost_at, {alias}.external_links, {alias}.internal_links, {alias}.http_status,
+            {alias}.is_spam, {alias}.toxic_score, %(bit)s, now(), now(), {{authority_vals}}
+        FROM {source}"""
+
+
+def _with_authority(sql: str, provider: Provider, alias: str) -> str:
+    """Fill the provider's authority columns into an insert from _backlink_insert_sql."""
+    page_col, domain_col = _AUTHORITY_COLUMNS.get(provider, (None, None))
+    if page_col is None:
+        return sql.replace(", {authority_cols}", "").replace(", {authority_vals}", "")
+    values = f"{alias}.page_authority, {alias}.domain_authority"
+    return sql.replace("{authority_cols}", f"{page_col}, {domain_col}").replace("{authority_vals}", values)
+
+
+def _backlink_first_chunk_sql(stage: str, provider: Provider) -> str:
+    """The first chunk for a site that had no links: everything is new, nothing to probe.
+
+    Returns (inserted, recovered) like _backlink_merge_sql. Besides saving the probes, this
+    keeps the planner away from the one plan it cannot cost: every index of an empty table
+    looks equally cheap, and a site_id-only index rescans the rows this statement inserts.
+    """
+    insert = _with_authority(_backlink_insert_sql(f"{stage} s", "s"), provider, "s")
+    return f"WITH inserted AS ({insert} RETURNING 1) SELECT count(*), 0 FROM inserted"
+
+
 def _backlink_merge_sql(stage: str, provider: Provider) -> str:
     """One chunk's merge: update the links that changed, insert the new ones, leave the rest.
 
@@ -699,13 +755,11 @@ def _backlink_merge_sql(stage: str, provider: Provider) -> str:
     would lock, i.e. write, every one of them). No concurrent import can insert the same
     links meanwhile: imports of a site hold its advisory lock. Returns (inserted, recovered).
     """
-    page_col, domain_col = _AUTHORITY_COLUMNS.get(provider, (None, None))
-    authority_cols = f", {page_col}, {domain_col}" if page_col else ""
-    authority_vals = ", m.page_authority, m.domain_authority" if page_col else ""
     updates = _backlink_updates(provider)
     old = ", ".join(f"b.{column}" for column, _ in updates)
     new = _staged_as("s", ", ".join(value for _, value in updates))
     set_clause = _staged_as("m", ", ".join(f"{column} = {value}" for column, value in updates))
+    insert = _with_authority(_backlink_insert_sql("m WHERE m.old_id IS NULL", "m"), provider, "m")
     return f"""
         WITH m AS MATERIALIZED (
             SELECT s.*, b.id AS old_id, b.lost_at AS old_lost_at,
@@ -715,19 +769,7 @@ def _backlink_merge_sql(stage: str, provider: Provider) -> str:
             UPDATE audit_backlink b SET {set_clause}, updated_at = now()
             FROM m WHERE m.changed AND b.id = m.old_id
             RETURNING m.old_lost_at IS NOT NULL AND b.lost_at IS NULL AS recovered
-        ), inserted AS (
-            INSERT INTO audit_backlink (
-                site_id, url_key, source_url, source_host, source_domain, source_title, target_url,
-                anchor, link_type, nofollow, sponsored, ugc, sitewide, first_seen, last_seen, lost_at,
-                external_links, internal_links, http_status, ahrefs_is_spam, semrush_toxic_score,
-                providers, created_at, updated_at{authority_cols})
-            SELECT %(site)s, m.url_key, m.source_url, m.source_host, m.source_domain, m.source_title,
-                m.target_url, m.anchor, m.link_type, m.nofollow, m.sponsored, m.ugc, m.sitewide,
-                m.first_seen, m.last_seen, m.lost_at, m.external_links, m.internal_links, m.http_status,
-                m.is_spam, m.toxic_score, %(bit)s, now(), now(){authority_vals}
-            FROM m WHERE m.old_id IS NULL
-            RETURNING 1
-        )
+        ), inserted AS ({insert} RETURNING 1)
         SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FILTER (WHERE recovered) FROM updated)
     """
 

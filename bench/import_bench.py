@@ -23,6 +23,7 @@ LINKCRM_BENCH_PG_PORT), ``--keep`` (leave PostgreSQL running).
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import subprocess
@@ -94,8 +95,8 @@ def start_postgres(config) -> None:
         postgres.up(config)
     psql(config, "DROP DATABASE IF EXISTS linkcrm WITH (FORCE)", database="postgres")
     psql(config, "CREATE DATABASE linkcrm", database="postgres")
-    env = {**config.child_environ(), "SECRET_KEY": "bench-only", "MEDIA_ROOT": str(OUT / "media")}
-    subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "-v0"], env=env, cwd=ROOT, check=True)
+    argv = [sys.executable, str(ROOT / "manage.py"), "migrate", "-v0", "--skip-checks"]
+    subprocess.run(argv, env=django_environ(config), cwd=ROOT, check=True)
 
 
 def server_facts(config) -> str:
@@ -106,13 +107,20 @@ def server_facts(config) -> str:
 # --- measurements ------------------------------------------------------------------------
 
 
+def django_environ(config) -> dict[str, str]:
+    """A production-like Django environment (DEBUG off) with throw-away secrets."""
+    return {
+        **config.child_environ(), "SECRET_KEY": "bench-only", "MEDIA_ROOT": str(OUT / "media"),
+        "LINKCRM_ENCRYPTION_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(), "DEBUG": "false",
+    }  # fmt: skip
+
+
 def run_import(config, path: Path, site: str) -> dict:
     """One import in a fresh child process (so its peak RSS is the import's own)."""
-    env = {**config.child_environ(), "SECRET_KEY": "bench-only", "MEDIA_ROOT": str(OUT / "media")}
-    child = subprocess.run(
-        [sys.executable, __file__, "--child", str(path), site], env=env, cwd=ROOT, check=True,
-        capture_output=True, text=True,
-    )  # fmt: skip
+    argv = [sys.executable, __file__, "--child", str(path), site]
+    child = subprocess.run(argv, env=django_environ(config), cwd=ROOT, capture_output=True, text=True, check=False)
+    if child.returncode != 0:
+        raise SystemExit(f"the import process failed:\n{child.stderr[-3000:]}")
     return json.loads(child.stdout.strip().splitlines()[-1])
 
 
