@@ -87,7 +87,11 @@ class Backlink(models.Model):
     url_key = models.UUIDField(help_text="md5(source_url || newline || target_url)")
     source_url = models.TextField()
     source_host = models.CharField(max_length=253)
-    source_domain = models.CharField(max_length=253, help_text="Registrable domain of the source.")
+    # Byte order ("C"): domains are ASCII (punycode), so the order is the same, and index
+    # upkeep on a million-row import is several times cheaper than with a locale collation.
+    source_domain = models.CharField(
+        max_length=253, db_collation="C", help_text="Registrable domain of the source."
+    )
     source_title = models.TextField(blank=True)
     target_url = models.TextField()
     anchor = models.TextField(blank=True)
@@ -139,7 +143,7 @@ class RefDomain(models.Model):
     """Facts about one referring domain of a site: counted from its backlinks and stated by providers."""
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="refdomains", db_index=False)
-    domain = models.CharField(max_length=253)
+    domain = models.CharField(max_length=253, db_collation="C")  # ASCII: byte order, cheap to index
     tld = models.CharField(max_length=63, blank=True, help_text="Public suffix, e.g. co.uk.")
     backlinks = models.IntegerField(default=0, help_text="Live backlinks we hold from this domain.")
     follow_backlinks = models.IntegerField(default=0)
