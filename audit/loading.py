@@ -21,6 +21,8 @@ Merge rules (``audit_backlink``):
 Afterwards the site's referring domains are re-aggregated from its backlinks.
 """
 
+# ruff: noqa: S608 - SQL text here is built from this module's constants and integer ids
+# (work-table names); every value that comes from a file travels as COPY data or a parameter.
 from __future__ import annotations
 
 import datetime as dt
@@ -108,7 +110,9 @@ class ProgressReporter:
     closes the reporter before its final update), and gives up on a write that would wait.
     """
 
-    def __init__(self, import_id: int, *, interval: float, connect: Callable[[], psycopg.Connection] | None = None):
+    def __init__(
+        self, import_id: int, *, interval: float, connect: Callable[[], psycopg.Connection] | None = None
+    ):
         self.import_id = import_id
         self.interval = interval
         self._connect = connect or _side_connection
@@ -282,12 +286,19 @@ def _backlink_formatter() -> Callable[[BacklinkRow], str]:
     """
     hosts = _Memo(_host_and_domain, "source_url")
     link_types = _Memo(_link_type_check, "link_type")
-    nofollow_, sponsored_, ugc_ = (_Memo(_flag_check(False), name) for name in ("nofollow", "sponsored", "ugc"))
+    nofollow_, sponsored_, ugc_ = (
+        _Memo(_flag_check(False), name) for name in ("nofollow", "sponsored", "ugc")
+    )
     sitewide_, spam_ = _Memo(_flag_check(True), "sitewide"), _Memo(_flag_check(True), "is_spam")
     first_, last_, lost_ = (_Memo(_date_text, name) for name in ("first_seen", "last_seen", "lost_at"))
-    external_, internal_ = _Memo(_int_check(_INT_MAX), "external_links"), _Memo(_int_check(_INT_MAX), "internal_links")
+    external_, internal_ = (
+        _Memo(_int_check(_INT_MAX), "external_links"),
+        _Memo(_int_check(_INT_MAX), "internal_links"),
+    )
     http_ = _Memo(_int_check(999), "http_status")
-    page_, domain_, toxic_ = (_Memo(_int_check(100), n) for n in ("page_authority", "domain_authority", "toxic_score"))
+    page_, domain_, toxic_ = (
+        _Memo(_int_check(100), n) for n in ("page_authority", "domain_authority", "toxic_score")
+    )
     netloc_of = _NETLOC.match
 
     def format_row(row: BacklinkRow) -> str:
@@ -313,7 +324,8 @@ def _backlink_formatter() -> Callable[[BacklinkRow], str]:
 
 
 REFDOMAIN_STAGE_COLUMNS = (
-    "line", "domain", "authority", "reported_backlinks", "ip", "country", "first_seen", "last_seen", "lost_at",
+    "line", "domain", "authority", "reported_backlinks", "ip", "country",
+    "first_seen", "last_seen", "lost_at",
 )  # fmt: skip
 
 
@@ -335,7 +347,8 @@ def _refdomain_formatter() -> Callable[[RefDomainRow], str]:
         if country and not re.fullmatch(r"[a-z]{2}", country):
             raise _Bad("country", f"not a two-letter country code: {country!r}")
         return (
-            f"{line}\t{domain}\t{authority_(authority, 'authority')}\t{reported_(reported, 'reported_backlinks')}"
+            f"{line}\t{domain}\t{authority_(authority, 'authority')}"
+            f"\t{reported_(reported, 'reported_backlinks')}"
             f"\t{ip or _NULL}\t{country or ''}\t{_date_text(first_seen, 'first_seen')}"
             f"\t{_date_text(last_seen, 'last_seen')}\t{_date_text(lost_at, 'lost_at')}\n"
         )
@@ -450,7 +463,8 @@ class _BacklinkTables:
     """Work tables of one backlink load, created and dropped inside its transaction.
 
     ``stage``: the current chunk's rows; ``keys``: the url_key of every link of the export so
-    far (to skip later duplicates, and to find the links it no longer lists); ``domains``: referring domains the site did not
+    far (to skip later duplicates, and to find the links it no longer lists); ``domains``:
+    referring domains the site did not
     have before (their public suffix is computed once, at the end).
     """
 
@@ -495,7 +509,9 @@ class _ChunkMerger:
         self._queue: queue.Queue[list[bytes] | None] = queue.Queue(maxsize=1)
         self._chunk: list[bytes] = []
         self._switch_interval = sys.getswitchinterval()
-        self._thread = threading.Thread(target=self._work, name=f"link-import-{target.import_id}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._work, name=f"link-import-{target.import_id}", daemon=True
+        )
         self.error: BaseException | None = None
         self.rows_new = 0
         self._merge_sql = _backlink_merge_sql(tables.stage, target.provider)
@@ -576,8 +592,12 @@ class _ChunkMerger:
         # empty table looks cheap to rescan per row, and it is rescanned while this very
         # statement fills it (quadratic). The stage's constant site_id column (not a
         # literal) keeps the (site_id, url_key) index the obvious probe.
-        _dedupe_stage(cur, tables.stage, "url_key", count=False)  # hashes the chunk: before the switch below
-        cur.execute("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; SET LOCAL enable_seqscan = off")
+        # Deduplicating hashes the chunk: it runs before the switch below.
+        _dedupe_stage(cur, tables.stage, "url_key", count=False)
+        cur.execute(
+            "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off;"
+            " SET LOCAL enable_seqscan = off"
+        )
         # A link listed again in a later chunk was merged with its first line already.
         cur.execute(f"DELETE FROM {tables.stage} s USING {tables.keys} k WHERE k.url_key = s.url_key")
         cur.execute(f"INSERT INTO {tables.keys} SELECT url_key FROM {tables.stage}")
@@ -587,11 +607,16 @@ class _ChunkMerger:
         self.rows_new += inserted + recovered
         cur.execute(
             f"""INSERT INTO {tables.domains}
-                SELECT d.domain FROM (SELECT DISTINCT site_id, source_domain AS domain FROM {tables.stage}) d
-                WHERE NOT EXISTS (SELECT 1 FROM audit_refdomain r WHERE r.site_id = d.site_id AND r.domain = d.domain)
+                SELECT d.domain
+                FROM (SELECT DISTINCT site_id, source_domain AS domain FROM {tables.stage}) d
+                WHERE NOT EXISTS (
+                    SELECT 1 FROM audit_refdomain r WHERE r.site_id = d.site_id AND r.domain = d.domain
+                )
                 ON CONFLICT DO NOTHING"""
         )
-        cur.execute("SET LOCAL enable_hashjoin = on; SET LOCAL enable_mergejoin = on; SET LOCAL enable_seqscan = on")
+        cur.execute(
+            "SET LOCAL enable_hashjoin = on; SET LOCAL enable_mergejoin = on; SET LOCAL enable_seqscan = on"
+        )
         if self._analyze_after_first:
             self._analyze_after_first = False
             cur.execute("ANALYZE audit_backlink")
@@ -635,7 +660,9 @@ def _stream(
 
 def _publish(progress: ProgressReporter, result: LoadResult, bytes_read: int) -> bool:
     result.bytes_read = bytes_read
-    return progress.publish(bytes_read=bytes_read, rows_read=result.rows_read, rows_skipped=result.rows_skipped)
+    return progress.publish(
+        bytes_read=bytes_read, rows_read=result.rows_read, rows_skipped=result.rows_skipped
+    )
 
 
 def _check_bad_count(result: LoadResult, limits: LoadLimits) -> None:
@@ -662,7 +689,8 @@ def _create_stage(cursor: Any, stage: str, site_id: int | None = None) -> None:
     """
     if site_id is not None:
         body = f"""
-            site_id bigint NOT NULL DEFAULT {int(site_id)}, line integer NOT NULL, source_url text NOT NULL, target_url text NOT NULL,
+            site_id bigint NOT NULL DEFAULT {int(site_id)}, line integer NOT NULL,
+            source_url text NOT NULL, target_url text NOT NULL,
             anchor text NOT NULL, source_title text NOT NULL, source_host text NOT NULL,
             source_domain text NOT NULL, link_type text NOT NULL, nofollow boolean NOT NULL,
             sponsored boolean NOT NULL, ugc boolean NOT NULL, sitewide boolean,
@@ -693,7 +721,9 @@ def _backlink_updates(provider: Provider) -> list[tuple[str, str]]:
     (staged) row, ``%(bit)s`` the provider's bit."""
     updates: list[tuple[str, str]] = []
     if provider not in _URL_ONLY_PROVIDERS:
-        updates += [(c, f"e.{c}") for c in ("source_title", "anchor", "link_type", "nofollow", "sponsored", "ugc")]
+        updates += [
+            (c, f"e.{c}") for c in ("source_title", "anchor", "link_type", "nofollow", "sponsored", "ugc")
+        ]
         updates += [(c, f"COALESCE(e.{c}, b.{c})") for c in ("sitewide", "external_links", "internal_links")]
         updates += [("http_status", "COALESCE(e.http_status, b.http_status)")]
     updates += [
@@ -806,7 +836,9 @@ def _mark_missing_lost(cursor: Any, keys: str, target: LoadTarget, links_in_expo
     params = {"site": target.site_id, "bit": bit, "date": target.import_date}
     # Every link of the export now carries the bit: equal counts mean none is missing,
     # which spares re-imports an anti-join over the whole profile.
-    cursor.execute("SELECT count(*) FROM audit_backlink WHERE site_id = %(site)s AND providers & %(bit)s <> 0", params)
+    cursor.execute(
+        "SELECT count(*) FROM audit_backlink WHERE site_id = %(site)s AND providers & %(bit)s <> 0", params
+    )
     if cursor.fetchone()[0] == links_in_export:
         return 0
     cursor.execute(
@@ -819,7 +851,8 @@ def _mark_missing_lost(cursor: Any, keys: str, target: LoadTarget, links_in_expo
         ), cleared AS (
             UPDATE audit_backlink b SET
                 providers = (b.providers & ~%(bit)s)::smallint,
-                lost_at = CASE WHEN (b.providers & ~%(bit)s) = 0 THEN COALESCE(b.lost_at, %(date)s) ELSE b.lost_at END,
+                lost_at = CASE WHEN (b.providers & ~%(bit)s) = 0
+                               THEN COALESCE(b.lost_at, %(date)s) ELSE b.lost_at END,
                 updated_at = now()
             FROM missing m WHERE b.id = m.id
             RETURNING 1
@@ -835,7 +868,7 @@ def _mark_missing_lost(cursor: Any, keys: str, target: LoadTarget, links_in_expo
 
 
 def _merge_refdomains(cursor: Any, stage: str, target: LoadTarget, result: LoadResult) -> None:
-    """Upsert a (deduplicated) referring-domains export: the provider's authority, count, IP, country, dates."""
+    """Upsert a (deduplicated) referring-domains export: authority, count, IP, country, dates."""
     column = _REFDOMAIN_AUTHORITY_COLUMN.get(target.provider)
     auth_insert = f", {column}" if column else ""
     auth_value = ", s.authority" if column else ""
@@ -857,7 +890,8 @@ def _merge_refdomains(cursor: Any, stage: str, target: LoadTarget, result: LoadR
                 s.first_seen, s.last_seen, s.lost_at{auth_value}
             FROM {stage} s LEFT JOIN audit_import_tlds t ON t.domain = s.domain
             ON CONFLICT (site_id, domain) DO UPDATE SET {", ".join(f"{c} = {v}" for c, v in updates)}
-            WHERE ({", ".join(f"r.{c}" for c, _ in updates)}) IS DISTINCT FROM ({", ".join(v for _, v in updates)})
+            WHERE ({", ".join(f"r.{c}" for c, _ in updates)})
+                IS DISTINCT FROM ({", ".join(v for _, v in updates)})
             RETURNING (xmax = 0) AS inserted
         )
         SELECT count(*) FILTER (WHERE inserted) FROM merged
@@ -869,10 +903,14 @@ def _merge_refdomains(cursor: Any, stage: str, target: LoadTarget, result: LoadR
 def _stage_new_tlds(cursor: Any, domains_sql: str, site_id: int) -> None:
     """Fill temp table audit_import_tlds with the public suffix of domains the site does not have yet."""
     cursor.execute("DROP TABLE IF EXISTS audit_import_tlds")
-    cursor.execute("CREATE TEMP TABLE audit_import_tlds (domain text PRIMARY KEY, tld text NOT NULL) ON COMMIT DROP")
+    cursor.execute(
+        "CREATE TEMP TABLE audit_import_tlds (domain text PRIMARY KEY, tld text NOT NULL) ON COMMIT DROP"
+    )
     cursor.execute(
         f"""SELECT d.domain FROM ({domains_sql}) d(domain)
-            WHERE NOT EXISTS (SELECT 1 FROM audit_refdomain r WHERE r.site_id = %s AND r.domain = d.domain)""",
+            WHERE NOT EXISTS (
+                SELECT 1 FROM audit_refdomain r WHERE r.site_id = %s AND r.domain = d.domain
+            )""",
         [site_id],
     )
     names = [name for (name,) in cursor.fetchall()]
@@ -920,8 +958,8 @@ def _aggregate_refdomains(cursor: Any, target: LoadTarget) -> None:
             FROM audit_backlink WHERE site_id = %(site)s GROUP BY source_domain
         ) a LEFT JOIN audit_import_tlds t ON t.domain = a.domain
         ON CONFLICT (site_id, domain) DO UPDATE SET {", ".join(f"{c} = {v}" for c, v in updates)}
-        WHERE ({", ".join(f"r.{c}" for c, _ in updates)}) IS DISTINCT FROM ({", ".join(v for _, v in updates)})
+        WHERE ({", ".join(f"r.{c}" for c, _ in updates)})
+            IS DISTINCT FROM ({", ".join(v for _, v in updates)})
     """
     cursor.execute(_excluded(sql), {"site": target.site_id})
     cursor.execute("DROP TABLE audit_import_tlds")
-

@@ -40,7 +40,14 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from audit.choices import ImportFormat, ImportKind, ImportStatus, Provider
-from audit.importers.base import BacklinkRow, FormatSpec, ImportRefused, LineError, RefDomainRow, site_root_url
+from audit.importers.base import (
+    BacklinkRow,
+    FormatSpec,
+    ImportRefused,
+    LineError,
+    RefDomainRow,
+    site_root_url,
+)
 from audit.loading import (
     ImportCancelled,
     LoadLimits,
@@ -87,7 +94,9 @@ def _limits() -> LoadLimits:
     )
 
 
-def _detect(stream: Any, column_mapping: dict[str, str] | None, forced: ImportFormat | None) -> tuple[FormatSpec, ImportKind]:
+def _detect(
+    stream: Any, column_mapping: dict[str, str] | None, forced: ImportFormat | None
+) -> tuple[FormatSpec, ImportKind]:
     """Reads the header (and first row) only; returns the format and what its rows are."""
     detect = _importers()
     from audit.importers.reader import open_export
@@ -98,7 +107,9 @@ def _detect(stream: Any, column_mapping: dict[str, str] | None, forced: ImportFo
         elif forced:
             importer = detect.importer_for(forced)
             if importer.match_score(frozenset(reader.normalized_header)) == 0:
-                raise ImportRefused(f"the header does not match the {forced.label} format", line=reader.header_line)
+                raise ImportRefused(
+                    f"the header does not match the {forced.label} format", line=reader.header_line
+                )
         else:
             importer = detect.importer_for(detect.detect_format(reader.normalized_header).format)
         # Building the converter checks the mapping against the header, still before any row.
@@ -166,7 +177,9 @@ def _enqueue_on_commit(import_id: int) -> None:
 
 
 @transaction.atomic
-def link_import_from_semrush_api(*, site: Site, created_by: AbstractBaseUser | None, limit: int) -> LinkImport:
+def link_import_from_semrush_api(
+    *, site: Site, created_by: AbstractBaseUser | None, limit: int
+) -> LinkImport:
     """Queues a pull of up to ``limit`` backlinks of the site from the Semrush API.
 
     The key comes from LINKCRM_SEMRUSH_API_KEY at run time; it is never stored or logged.
@@ -177,7 +190,8 @@ def link_import_from_semrush_api(*, site: Site, created_by: AbstractBaseUser | N
     if limit < 1:
         raise ImportRefused("the number of backlinks to fetch must be at least 1")
     link_import = LinkImport.objects.create(
-        site=site, created_by=created_by, file_name=f"Semrush API: {site.domain}", format=ImportFormat.SEMRUSH_API,
+        site=site, created_by=created_by, file_name=f"Semrush API: {site.domain}",
+        format=ImportFormat.SEMRUSH_API,
         kind=ImportKind.BACKLINKS, full_snapshot=False, api_limit=limit,
     )  # fmt: skip
     _enqueue_on_commit(link_import.id)
@@ -215,10 +229,14 @@ def link_import_run(*, import_id: int) -> LinkImport:
         _finish_failed(link_import, result, ImportStatus.FAILED, str(exc))
     except DatabaseError as exc:
         logger.exception("link import %s failed in the database", import_id)
-        _finish_failed(link_import, result, ImportStatus.FAILED, f"database error, nothing was imported: {exc}")
+        _finish_failed(
+            link_import, result, ImportStatus.FAILED, f"database error, nothing was imported: {exc}"
+        )
     except Exception as exc:
         logger.exception("link import %s failed", import_id)
-        _finish_failed(link_import, result, ImportStatus.FAILED, f"unexpected error, nothing was imported: {exc!r}")
+        _finish_failed(
+            link_import, result, ImportStatus.FAILED, f"unexpected error, nothing was imported: {exc!r}"
+        )
     finally:
         progress.close()
     link_import.refresh_from_db()
@@ -247,13 +265,13 @@ def _open_rows(link_import: LinkImport) -> Iterator[tuple[FormatSpec, Iterable[A
         return
     from audit.importers.reader import open_export
 
-    with link_import.file.open("rb") as stream:
-        with open_export(stream, max_bytes=settings.LINKCRM_IMPORT_MAX_DECOMPRESSED_BYTES) as reader:
-            converter = importer.converter(
-                reader.header, link_import.column_mapping or None,
-                default_target_url=site_root_url(link_import.site.domain),
-            )  # fmt: skip
-            yield importer.spec, detect.iter_normalised(reader, converter), lambda: reader.bytes_read
+    limit = settings.LINKCRM_IMPORT_MAX_DECOMPRESSED_BYTES
+    with link_import.file.open("rb") as stream, open_export(stream, max_bytes=limit) as reader:
+        converter = importer.converter(
+            reader.header, link_import.column_mapping or None,
+            default_target_url=site_root_url(link_import.site.domain),
+        )  # fmt: skip
+        yield importer.spec, detect.iter_normalised(reader, converter), lambda: reader.bytes_read
 
 
 def _semrush_api_rows(link_import: LinkImport) -> Iterator[BacklinkRow | RefDomainRow | LineError]:

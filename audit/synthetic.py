@@ -65,7 +65,16 @@ _TITLE_WORDS = (
     "Jackets", "Winter", "Trail", "Running", "News", "Deals", "Brands", "Wandern", "Randonnée", "Поход",
     "登山", "Ausrüstung", "équipement", "Test", "Blog", "Forum", "Shop",
 )  # fmt: skip
-_GENERIC_ANCHORS = ("click here", "here", "website", "this site", "read more", "source", "link", "visit website")
+_GENERIC_ANCHORS = (
+    "click here",
+    "here",
+    "website",
+    "this site",
+    "read more",
+    "source",
+    "link",
+    "visit website",
+)
 
 
 @dataclass(frozen=True)
@@ -74,8 +83,21 @@ class SiteProfile:
 
     domain: str = "northwind-outdoor.com"
     brand: str = "Northwind Outdoor"
-    money_terms: tuple[str, ...] = ("hiking boots", "waterproof jackets", "camping tents", "trail running shoes")
-    pages: tuple[str, ...] = ("", "hiking-boots/", "jackets/", "tents/", "blog/layering-guide/", "about/", "sale/")
+    money_terms: tuple[str, ...] = (
+        "hiking boots",
+        "waterproof jackets",
+        "camping tents",
+        "trail running shoes",
+    )
+    pages: tuple[str, ...] = (
+        "",
+        "hiking-boots/",
+        "jackets/",
+        "tents/",
+        "blog/layering-guide/",
+        "about/",
+        "sale/",
+    )
 
 
 @dataclass

@@ -240,7 +240,9 @@ try:
     MEDIA_URL = "media/"
     # Largest upload accepted, and largest text a (possibly compressed) export may expand to.
     LINKCRM_IMPORT_MAX_BYTES = env_int("LINKCRM_IMPORT_MAX_BYTES", 1024**3, minimum=1)
-    LINKCRM_IMPORT_MAX_DECOMPRESSED_BYTES = env_int("LINKCRM_IMPORT_MAX_DECOMPRESSED_BYTES", 4 * 1024**3, minimum=1)
+    LINKCRM_IMPORT_MAX_DECOMPRESSED_BYTES = env_int(
+        "LINKCRM_IMPORT_MAX_DECOMPRESSED_BYTES", 4 * 1024**3, minimum=1
+    )
     # An import fails as a whole past this many malformed rows, or past this share of the rows read.
     LINKCRM_IMPORT_MAX_BAD_ROWS = env_int("LINKCRM_IMPORT_MAX_BAD_ROWS", 1000, minimum=0)
     LINKCRM_IMPORT_MAX_BAD_RATIO = _env_ratio("LINKCRM_IMPORT_MAX_BAD_RATIO", 0.1)
@@ -248,7 +250,9 @@ try:
     LINKCRM_IMPORT_PROGRESS_MS = env_int("LINKCRM_IMPORT_PROGRESS_MS", 500, minimum=0)
     # Semrush Analytics API: the key never goes to the database or the log.
     LINKCRM_SEMRUSH_API_KEY = env_str("LINKCRM_SEMRUSH_API_KEY", "") or ""
-    LINKCRM_SEMRUSH_API_URL = env_str("LINKCRM_SEMRUSH_API_URL", "https://api.semrush.com/analytics/v1/") or ""
+    LINKCRM_SEMRUSH_API_URL = (
+        env_str("LINKCRM_SEMRUSH_API_URL", "https://api.semrush.com/analytics/v1/") or ""
+    )
 except EnvError as exc:
     raise ImproperlyConfigured(str(exc)) from None
 

@@ -45,7 +45,14 @@ def load(
     progress = ProgressReporter(link_import.id, interval=3600)
     try:
         with transaction.atomic():
-            load_rows(target, rows, result=result, bytes_read=lambda: 0, progress=progress, limits=limits or LoadLimits())
+            load_rows(
+                target,
+                rows,
+                result=result,
+                bytes_read=lambda: 0,
+                progress=progress,
+                limits=limits or LoadLimits(),
+            )
     finally:
         progress.close()
     return result
@@ -94,7 +101,9 @@ def semrush_line(n: int, *, site: str = "example.com", anchor: str | None = None
     )
 
 
-def semrush_csv(count: int, *, start: int = 0, site: str = "example.com", extra: tuple[str, ...] = ()) -> bytes:
+def semrush_csv(
+    count: int, *, start: int = 0, site: str = "example.com", extra: tuple[str, ...] = ()
+) -> bytes:
     """A Semrush Backlinks export of ``count`` links (numbered from ``start``), then ``extra`` lines."""
     lines = [SEMRUSH_HEADER, *(semrush_line(n, site=site) for n in range(start, start + count)), *extra]
     return ("\n".join(lines) + "\n").encode()

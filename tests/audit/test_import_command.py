@@ -33,12 +33,15 @@ def run(*args: str) -> tuple[str, str]:
 @pytest.mark.django_db
 def test_it_prints_the_format_and_the_counts(tmp_path):
     path = tmp_path / "export.csv"
-    path.write_bytes(semrush_csv(4, extra=("12,Broken,https://bad.org/,https://example.com/,x,not-a-number",)))
+    path.write_bytes(
+        semrush_csv(4, extra=("12,Broken,https://bad.org/,https://example.com/,x,not-a-number",))
+    )
     out, _ = run("https://www.Example.com/", str(path))
     assert out.splitlines() == [
         "export.csv: Semrush Backlinks (semrush_backlinks) for example.com",
         "read 5, imported 4, new 4, lost 0, skipped 1",
-        "skipped: line 6, row: expected 19 cells but found 6 (a quote or delimiter inside a value may not be escaped)",
+        "skipped: line 6, row: expected 19 cells but found 6 "
+        "(a quote or delimiter inside a value may not be escaped)",
         f"import {LinkImport.objects.get().id} succeeded",
     ]
     assert Backlink.objects.filter(site__domain="example.com").count() == 4
@@ -63,7 +66,9 @@ def test_a_refused_file_exits_non_zero_with_the_line_and_changes_nothing(tmp_pat
     before = snapshot()
     path = tmp_path / "odd.csv"
     path.write_bytes(b"Foo,Bar\n1,2\n")
-    with pytest.raises(CommandError, match=r"odd.csv refused: line 1: the header does not match any supported export"):
+    with pytest.raises(
+        CommandError, match=r"odd.csv refused: line 1: the header does not match any supported export"
+    ):
         run("example.com", str(path))
     assert snapshot() == before
     assert not LinkImport.objects.exists()
@@ -103,10 +108,14 @@ def test_it_runs_as_a_real_process_and_exits_1_on_refusal(transactional_db, tmp_
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
     }  # fmt: skip
     command = [sys.executable, str(BASE_DIR / "manage.py"), "import_links", "example.com"]
-    ok = subprocess.run([*command, str(good)], env=env, capture_output=True, text=True, timeout=120, check=False)
+    ok = subprocess.run(
+        [*command, str(good)], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
     assert ok.returncode == 0, ok.stderr
     assert "read 3, imported 3, new 3, lost 0, skipped 0" in ok.stdout
-    refused = subprocess.run([*command, str(bad)], env=env, capture_output=True, text=True, timeout=120, check=False)
+    refused = subprocess.run(
+        [*command, str(bad)], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
     assert refused.returncode == 1
     assert "bad.csv refused: line 1:" in refused.stderr
     assert Backlink.objects.filter(site__domain="example.com").count() == 3

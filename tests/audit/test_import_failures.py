@@ -34,7 +34,9 @@ def media(settings, tmp_path) -> Path:
 def site(db) -> Site:
     """A site that already holds an imported profile, so a failure has something to spoil."""
     site = Site.objects.create(domain="example.com")
-    first = link_import_store(site=site, uploaded_file=ContentFile(semrush_csv(20), name="first.csv"), created_by=None)
+    first = link_import_store(
+        site=site, uploaded_file=ContentFile(semrush_csv(20), name="first.csv"), created_by=None
+    )
     assert link_import_run(import_id=first.id).status == ImportStatus.SUCCEEDED
     return site
 
@@ -48,13 +50,15 @@ def stored_files(media: Path) -> list[Path]:
     return [path for path in media.rglob("*") if path.is_file()]
 
 
-def test_an_unknown_header_is_refused_before_anything_is_stored(site, media, django_capture_on_commit_callbacks):
+def test_an_unknown_header_is_refused_before_anything_is_stored(
+    site, media, django_capture_on_commit_callbacks
+):
     before, imports, files = snapshot(), LinkImport.objects.count(), stored_files(media)
-    with django_capture_on_commit_callbacks() as callbacks:
-        with pytest.raises(ImportRefused, match="does not match any supported export") as refused:
-            link_import_create(
-                site=site, uploaded_file=ContentFile(b"Foo,Bar\n1,2\n", name="x.csv"), created_by=None
-            )
+    refusal = pytest.raises(ImportRefused, match="does not match any supported export")
+    with django_capture_on_commit_callbacks() as callbacks, refusal as refused:
+        link_import_create(
+            site=site, uploaded_file=ContentFile(b"Foo,Bar\n1,2\n", name="x.csv"), created_by=None
+        )
     assert refused.value.line == 1
     assert (snapshot(), LinkImport.objects.count(), stored_files(media)) == (before, imports, files)
     assert callbacks == []  # nothing enqueued
@@ -64,7 +68,9 @@ def test_an_upload_over_the_size_limit_is_refused(site, settings, media):
     settings.LINKCRM_IMPORT_MAX_BYTES = 1000
     before, imports = snapshot(), LinkImport.objects.count()
     with pytest.raises(ImportRefused, match="upload limit is 1,000 bytes"):
-        link_import_store(site=site, uploaded_file=ContentFile(semrush_csv(50), name="big.csv"), created_by=None)
+        link_import_store(
+            site=site, uploaded_file=ContentFile(semrush_csv(50), name="big.csv"), created_by=None
+        )
     assert (snapshot(), LinkImport.objects.count()) == (before, imports)
 
 
@@ -119,7 +125,9 @@ def test_a_database_error_midway_rolls_everything_back(site):
 
 
 def test_a_run_only_claims_a_queued_import(site):
-    link_import = link_import_store(site=site, uploaded_file=ContentFile(semrush_csv(3), name="a.csv"), created_by=None)
+    link_import = link_import_store(
+        site=site, uploaded_file=ContentFile(semrush_csv(3), name="a.csv"), created_by=None
+    )
     assert link_import_run(import_id=link_import.id).status == ImportStatus.SUCCEEDED
     before = snapshot(with_xmin=True)
     again = link_import_run(import_id=link_import.id)  # e.g. a retried task
@@ -128,7 +136,9 @@ def test_a_run_only_claims_a_queued_import(site):
 
 
 def test_a_queued_import_can_be_cancelled_and_then_never_runs(site):
-    link_import = link_import_store(site=site, uploaded_file=ContentFile(semrush_csv(3, start=50), name="a.csv"), created_by=None)
+    link_import = link_import_store(
+        site=site, uploaded_file=ContentFile(semrush_csv(3, start=50), name="a.csv"), created_by=None
+    )
     link_import_cancel(link_import=link_import)
     assert link_import.status == ImportStatus.CANCELLED
     before = snapshot()
@@ -185,7 +195,9 @@ def live_site(transactional_db, settings) -> Site:
 def test_progress_is_visible_from_another_connection_while_the_transaction_is_open(live_site, monkeypatch):
     rows = 3 * COPY_BATCH_ROWS + 10
     content = semrush_csv(rows)
-    link_import = link_import_store(site=live_site, uploaded_file=ContentFile(content, name="a.csv"), created_by=None)
+    link_import = link_import_store(
+        site=live_site, uploaded_file=ContentFile(content, name="a.csv"), created_by=None
+    )
     with PausedImport(monkeypatch, link_import.id, pause_after=2 * COPY_BATCH_ROWS) as running:
         seen = LinkImport.objects.get(id=link_import.id)  # this thread's own connection
         assert seen.status == ImportStatus.RUNNING
@@ -198,11 +210,15 @@ def test_progress_is_visible_from_another_connection_while_the_transaction_is_op
 
 
 def test_cancelling_midway_rolls_back_and_records_the_cancel(live_site, monkeypatch):
-    first = link_import_store(site=live_site, uploaded_file=ContentFile(semrush_csv(10), name="a.csv"), created_by=None)
+    first = link_import_store(
+        site=live_site, uploaded_file=ContentFile(semrush_csv(10), name="a.csv"), created_by=None
+    )
     link_import_run(import_id=first.id)
     before = snapshot()
     content = semrush_csv(3 * COPY_BATCH_ROWS, start=10)
-    link_import = link_import_store(site=live_site, uploaded_file=ContentFile(content, name="b.csv"), created_by=None)
+    link_import = link_import_store(
+        site=live_site, uploaded_file=ContentFile(content, name="b.csv"), created_by=None
+    )
     with PausedImport(monkeypatch, link_import.id, pause_after=COPY_BATCH_ROWS) as running:
         link_import_cancel(link_import=link_import)
         assert link_import.cancel_requested and link_import.status == ImportStatus.RUNNING

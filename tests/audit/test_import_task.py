@@ -29,7 +29,9 @@ def site() -> Site:
     return Site.objects.create(domain="example.com")
 
 
-def test_creating_an_import_enqueues_the_task_only_on_commit(site, django_capture_on_commit_callbacks, monkeypatch):
+def test_creating_an_import_enqueues_the_task_only_on_commit(
+    site, django_capture_on_commit_callbacks, monkeypatch
+):
     enqueued: list[tuple] = []
     monkeypatch.setattr("audit.services.async_task", lambda *args, **kwargs: enqueued.append(args))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -53,7 +55,12 @@ def test_the_task_runs_the_import_through_django_q(site, django_capture_on_commi
     assert (link_import.status, link_import.rows_new) == (ImportStatus.SUCCEEDED, 7)
     assert Backlink.objects.filter(site=site).count() == 7
     task = Task.objects.get(name=f"link-import-{link_import.id}")
-    assert (task.func, task.args, task.success, task.result) == (RUN_TASK, (link_import.id,), True, "succeeded")
+    assert (task.func, task.args, task.success, task.result) == (
+        RUN_TASK,
+        (link_import.id,),
+        True,
+        "succeeded",
+    )
 
 
 def test_the_task_reports_a_failed_import_without_raising(site, settings):

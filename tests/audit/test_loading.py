@@ -30,7 +30,9 @@ def by_url(site: Site) -> dict[str, Backlink]:
 
 
 def test_it_stores_links_with_hosts_domains_keys_and_provider_authority(site):
-    row = link(1, source_url="https://WWW.Blog.Example-Ref.co.uk/a?b=1", page_authority=37, domain_authority=52)
+    row = link(
+        1, source_url="https://WWW.Blog.Example-Ref.co.uk/a?b=1", page_authority=37, domain_authority=52
+    )
     result = load(site, [row])
     stored = Backlink.objects.get(site=site)
     assert (stored.source_host, stored.source_domain) == ("blog.example-ref.co.uk", "example-ref.co.uk")
@@ -39,7 +41,11 @@ def test_it_stores_links_with_hosts_domains_keys_and_provider_authority(site):
     assert (stored.semrush_page_ascore, stored.semrush_domain_ascore) == (37, 52)
     assert (stored.ahrefs_ur, stored.ahrefs_dr) == (None, None)
     assert stored.providers == SEMRUSH
-    assert (stored.first_seen, stored.last_seen, stored.lost_at) == (dt.date(2024, 1, 1), dt.date(2025, 5, 1), None)
+    assert (stored.first_seen, stored.last_seen, stored.lost_at) == (
+        dt.date(2024, 1, 1),
+        dt.date(2025, 5, 1),
+        None,
+    )
     assert (result.rows_read, result.rows_imported, result.rows_new, result.rows_lost) == (1, 1, 1, 0)
 
 
@@ -170,14 +176,27 @@ def test_a_file_with_no_usable_row_is_refused_so_it_cannot_mark_everything_lost(
 def test_refdomains_are_aggregated_from_the_links(site):
     rows = [
         link(0, source_url="https://a.ref.co.uk/1", first_seen="2024-03-01"),
-        link(1, source_url="https://b.ref.co.uk/2", nofollow=True, first_seen="2024-01-01", last_seen="2025-06-01"),
+        link(
+            1,
+            source_url="https://b.ref.co.uk/2",
+            nofollow=True,
+            first_seen="2024-01-01",
+            last_seen="2025-06-01",
+        ),
         link(2, source_url="https://gone.net/1", lost_at="2025-02-01"),
     ]
     load(site, rows, full_snapshot=False)
     ref = {r.domain: r for r in RefDomain.objects.filter(site=site)}
     assert set(ref) == {"ref.co.uk", "gone.net"}
-    assert (ref["ref.co.uk"].backlinks, ref["ref.co.uk"].follow_backlinks, ref["ref.co.uk"].tld) == (2, 1, "co.uk")
-    assert (ref["ref.co.uk"].first_seen, ref["ref.co.uk"].last_seen) == (dt.date(2024, 1, 1), dt.date(2025, 6, 1))
+    assert (ref["ref.co.uk"].backlinks, ref["ref.co.uk"].follow_backlinks, ref["ref.co.uk"].tld) == (
+        2,
+        1,
+        "co.uk",
+    )
+    assert (ref["ref.co.uk"].first_seen, ref["ref.co.uk"].last_seen) == (
+        dt.date(2024, 1, 1),
+        dt.date(2025, 6, 1),
+    )
     assert (ref["ref.co.uk"].lost_at, ref["gone.net"].lost_at) == (None, dt.date(2025, 2, 1))
     assert ref["gone.net"].backlinks == 0
 
@@ -219,7 +238,9 @@ def test_a_refdomains_export_merges_authority_ip_country_and_dates(site):
 
 
 def test_a_refdomain_row_with_a_bad_ip_is_reported(site):
-    result = load(site, [RefDomainRow(2, "a.com", ip="999.1.1.1"), RefDomainRow(3, "b.com")], kind=ImportKind.REFDOMAINS)
+    result = load(
+        site, [RefDomainRow(2, "a.com", ip="999.1.1.1"), RefDomainRow(3, "b.com")], kind=ImportKind.REFDOMAINS
+    )
     assert [(e["line"], e["field"]) for e in result.row_errors] == [(2, "ip")]
     assert list(RefDomain.objects.values_list("domain", flat=True)) == ["b.com"]
 
@@ -247,12 +268,17 @@ def test_the_fast_host_path_agrees_with_the_helpers_on_real_exports(samples_dir)
     from audit.loading import _NETLOC, _host_and_domain
     from linkcrm.lib.domains import host_of_url, registrable_domain
 
-    with (samples_dir / "semrush" / "backlink_audit_domains_27811604_2026-02-06.csv").open(newline="") as handle:
+    with (samples_dir / "semrush" / "backlink_audit_domains_27811604_2026-02-06.csv").open(
+        newline=""
+    ) as handle:
         urls = [row["Source URL"] for row in csv.DictReader(handle)]
     assert len(urls) > 10000
     for url in urls:
         host = host_of_url(url)
-        assert _host_and_domain(_NETLOC.match(url).group(1), "source_url") == (host, registrable_domain(host)), url
+        assert _host_and_domain(_NETLOC.match(url).group(1), "source_url") == (
+            host,
+            registrable_domain(host),
+        ), url
 
 
 # --- every real sample, end to end (detect → parse → COPY → merge → aggregates) ------------
@@ -281,10 +307,17 @@ def test_every_sample_export_imports_end_to_end(
     settings.MEDIA_ROOT = tmp_path
     site = Site.objects.create(domain="example.com")
     with (samples_dir / path).open("rb") as handle:
-        stored = link_import_store(site=site, uploaded_file=File(handle, name=path.rsplit("/", 1)[1]), created_by=None)
+        stored = link_import_store(
+            site=site, uploaded_file=File(handle, name=path.rsplit("/", 1)[1]), created_by=None
+        )
     result = link_import_run(import_id=stored.id)
     assert (result.status, result.format, result.error) == (ImportStatus.SUCCEEDED, fmt, "")
-    assert (result.rows_read, result.rows_imported, result.rows_skipped, result.row_errors) == (read, read, 0, [])
+    assert (result.rows_read, result.rows_imported, result.rows_skipped, result.row_errors) == (
+        read,
+        read,
+        0,
+        [],
+    )
     assert result.rows_new == (links or refdomains)
     assert Backlink.objects.filter(site=site).count() == links
     assert Backlink.objects.filter(site=site, lost_at__isnull=False).count() == lost
@@ -292,7 +325,9 @@ def test_every_sample_export_imports_end_to_end(
     assert RefDomain.objects.filter(site=site, backlinks__gt=0).count() == live_refdomains
     assert not RefDomain.objects.filter(site=site, tld="").exclude(domain__regex=r"^[0-9.]+$").exists()
     before = snapshot(with_xmin=True)
-    again = link_import_store(site=site, uploaded_file=File((samples_dir / path).open("rb"), name="again.csv"), created_by=None)
+    again = link_import_store(
+        site=site, uploaded_file=File((samples_dir / path).open("rb"), name="again.csv"), created_by=None
+    )
     again = link_import_run(import_id=again.id)
     assert (again.status, again.rows_new, again.rows_lost) == (ImportStatus.SUCCEEDED, 0, 0)
     assert snapshot(with_xmin=True) == before  # importing the same export twice changes nothing
@@ -327,7 +362,9 @@ def small_chunks(monkeypatch):
 
 
 def test_chunked_merges_keep_what_a_single_merge_does(site, small_chunks):
-    result = load(site, [link(n) for n in range(10)] + [link(1, anchor="last", line=50)], on=dt.date(2025, 6, 1))
+    result = load(
+        site, [link(n) for n in range(10)] + [link(1, anchor="last", line=50)], on=dt.date(2025, 6, 1)
+    )
     assert (result.rows_read, result.rows_imported, result.rows_new) == (11, 11, 10)
     assert by_url(site)[link(1).source_url].anchor == "anchor 1"  # the first line wins across chunks too
     result = load(site, [link(n) for n in range(1, 10)], on=dt.date(2025, 7, 1))

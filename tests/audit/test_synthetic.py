@@ -22,7 +22,7 @@ def generate(rows: int, **options: object) -> str:
 def test_the_header_is_exactly_semrushs(samples_dir):
     with (samples_dir / "semrush" / "acceleratinght.org-backlinks.csv").open(newline="") as handle:
         real_header = next(csv.reader(handle))
-    assert SEMRUSH_BACKLINKS_HEADER == real_header
+    assert real_header == SEMRUSH_BACKLINKS_HEADER
     assert generate(1).splitlines()[0] == ",".join(real_header)
 
 
@@ -52,7 +52,9 @@ def test_the_profile_looks_like_a_real_one():
     years = Counter(row[15][:4] for row in rows)
     assert len(years) >= 3
     anchors = Counter(row[4] for row in rows)
-    assert {"Northwind Outdoor", "click here", "hiking boots", "https://www.northwind-outdoor.com/"} <= set(anchors)
+    assert {"Northwind Outdoor", "click here", "hiking boots", "https://www.northwind-outdoor.com/"} <= set(
+        anchors
+    )
 
 
 def test_every_row_passes_the_real_semrush_importer():
@@ -68,7 +70,10 @@ def test_every_row_passes_the_real_semrush_importer():
 
 def test_overlapping_domain_ranges_share_referring_domains():
     def domains(offset: int) -> set[str]:
-        return {domain_of_url(row[2]) for row in iter_semrush_backlinks(rows=2000, seed=offset, domain_offset=offset)}
+        return {
+            domain_of_url(row[2])
+            for row in iter_semrush_backlinks(rows=2000, seed=offset, domain_offset=offset)
+        }
 
     shared = domains(1) & domains(300)
     assert shared and shared != domains(1)

@@ -29,7 +29,8 @@ class Command(BaseCommand):
         parser.add_argument("site", help="the site's domain or URL (created when new)")
         parser.add_argument("file", type=Path, help="the export file")
         parser.add_argument(
-            "--format", dest="import_format", choices=[f.value for f in ImportFormat if f != ImportFormat.SEMRUSH_API],
+            "--format", dest="import_format",
+            choices=[f.value for f in ImportFormat if f != ImportFormat.SEMRUSH_API],
             help="use this format instead of detecting it from the header",
         )  # fmt: skip
         parser.add_argument(
@@ -63,10 +64,13 @@ class Command(BaseCommand):
 
     def _report(self, link_import: LinkImport) -> None:
         self.stdout.write(
-            f"read {link_import.rows_read}, imported {link_import.rows_imported}, new {link_import.rows_new}, "
+            f"read {link_import.rows_read}, imported {link_import.rows_imported}, "
+            f"new {link_import.rows_new}, "
             f"lost {link_import.rows_lost}, skipped {link_import.rows_skipped}"
         )
-        lines = [f"line {e['line']}, {e['field']}: {e['message']}" for e in link_import.row_errors[:ERRORS_SHOWN]]
+        lines = [
+            f"line {e['line']}, {e['field']}: {e['message']}" for e in link_import.row_errors[:ERRORS_SHOWN]
+        ]
         if link_import.rows_skipped > len(lines):
             lines.append(f"... {link_import.rows_skipped - len(lines)} more skipped rows")
         if link_import.status == ImportStatus.SUCCEEDED:
