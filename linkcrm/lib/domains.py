@@ -27,7 +27,8 @@ class DomainError(ValueError):
     """The text is not a usable host or URL."""
 
 
-@lru_cache(maxsize=262144)
+# Bounded caches: an import of 1M links meets ~200k hosts; memory must stay flat in file size.
+@lru_cache(maxsize=65536)
 def normalize_host(host: str) -> str:
     """``WWW.Bücher.DE.`` → ``xn--bcher-kva.de``. Raises DomainError for empty or invalid hosts."""
     text = host.strip().rstrip(".").lower()
@@ -35,10 +36,11 @@ def normalize_host(host: str) -> str:
         raise DomainError("empty host")
     if text.startswith("[") and text.endswith("]"):
         text = text[1:-1]
-    try:
-        return str(ipaddress.ip_address(text))
-    except ValueError:
-        pass
+    if _could_be_ip(text):
+        try:
+            return str(ipaddress.ip_address(text))
+        except ValueError:
+            pass
     try:
         ascii_host = text.encode("idna").decode("ascii") if not text.isascii() else text
     except UnicodeError as exc:
@@ -64,15 +66,21 @@ def host_of_url(url: str) -> str:
     return normalize_host(hostname)
 
 
-@lru_cache(maxsize=262144)
+def _could_be_ip(text: str) -> bool:
+    """Cheap pre-check: IPv4 ends in a digit, IPv6 has a colon. Spares most hosts an exception."""
+    return ":" in text or text[-1:].isdigit()
+
+
+@lru_cache(maxsize=65536)
 def registrable_domain(host: str) -> str:
     """``blog.example.co.uk`` → ``example.co.uk``; IPs and suffix-less hosts are returned as they are."""
     normalized = normalize_host(host)
-    try:
-        ipaddress.ip_address(normalized)
-        return normalized
-    except ValueError:
-        pass
+    if _could_be_ip(normalized):
+        try:
+            ipaddress.ip_address(normalized)
+            return normalized
+        except ValueError:
+            pass
     parts = _EXTRACT(normalized)
     if parts.domain and parts.suffix:
         return f"{parts.domain}.{parts.suffix}"
