@@ -26,6 +26,7 @@ rows, an unknown header or a file without usable rows refuse the whole file and 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -48,6 +49,8 @@ DOMAIN_HEADERS = ("referring domain", "domain", "ref domain", "referring domains
 AUTHORITY_HEADERS = ("dr", "domain rating")
 MAX_ROWS = 1_000_000
 ROW_ERRORS_KEPT = 1000
+# Labels of letters, digits and inner hyphens (punycode included), at least two of them.
+_LDH_DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _NO = frozenset({"", "0", "-", "–", "no", "false", "n", "none"})
 _YES = frozenset({"yes", "true", "y", "x", "✓", "✔", "+"})
 _SCALES = {"ahrefs": (Provider.AHREFS, ImportFormat.AHREFS_REFDOMAINS),
@@ -159,7 +162,7 @@ def _target_domain(text: str) -> str:
     """The registrable domain a column stands for; refused when it names none."""
     try:
         domain = domain_of_url(text.strip())
-        if is_public_suffix(domain) or "." not in domain:
+        if is_public_suffix(domain) or not _LDH_DOMAIN.fullmatch(domain):
             raise DomainError(f"{text.strip()!r} is not a registrable domain")
     except DomainError as exc:
         raise ImportRefused(f"column {text.strip()!r} does not name a site: {exc}") from None
@@ -208,12 +211,13 @@ def _read_rows(
 
 
 def _domain(text: str, column: str) -> str:
+    """The registrable domain of a cell (a host or URL); letters, digits and hyphens only."""
     try:
         domain = domain_of_url(text.strip())
     except DomainError as exc:
         raise RowError(column, str(exc)) from None
-    if is_public_suffix(domain) or "." not in domain:
-        raise RowError(column, f"{text.strip()!r} is not a registrable domain")
+    if is_public_suffix(domain) or not _LDH_DOMAIN.fullmatch(domain):
+        raise RowError(column, f"{text.strip()[:80]!r} is not a registrable domain")
     return domain
 
 

@@ -237,7 +237,7 @@ def _filters(query: GapQuery) -> tuple[list[str], list[str], set[str]]:
         inner.append("r.tld = %(tld)s")  # a property of the domain: exact before grouping
     if query.q:
         inner.append("r.domain LIKE %(q)s")
-    if query.min_competitors and query.tab != GapTab.MISSING:
+    if query.min_competitors:  # every tab's count, whichever tab is shown (Missing also takes it as N)
         outer.append("g.comps >= %(min_competitors)s")
     if query.authority_min is not None:
         outer.append("g.authority >= %(authority_min)s")
@@ -392,13 +392,20 @@ def _ordered_sql(project: Project, sites: GapSites, query: GapQuery, columns: di
 
 def gap_domains(project: Project, query: GapQuery, *, limit: int) -> list[str]:
     """Domains of the tab's rows matching the filters (every page), in sort order, at most ``limit``."""
+    return gap_domains_counted(project, query, limit=limit)[0]
+
+
+def gap_domains_counted(project: Project, query: GapQuery, *, limit: int) -> tuple[list[str], int]:
+    """``gap_domains`` and how many rows matched in all (counted in the same pass)."""
     sites = gap_sites(project)
     if not sites.ids:
-        return []
-    sql = f"SELECT domain FROM ({_ordered_sql(project, sites, query, {})}) t LIMIT {int(limit)}"
+        return [], 0
+    ordered = _ordered_sql(project, sites, query, {})
+    sql = f"SELECT domain, count(*) OVER () FROM ({ordered}) t LIMIT {int(limit)}"
     with _gap_planner() as cursor:
         cursor.execute(sql, _params(project, sites, query))
-        return [domain for (domain,) in cursor.fetchall()]
+        rows = cursor.fetchall()
+    return [domain for domain, _ in rows], rows[0][1] if rows else 0
 
 
 def gap_export_rows(project: Project, query: GapQuery) -> Iterator[GapRow]:

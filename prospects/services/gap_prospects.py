@@ -17,7 +17,7 @@ from django.db import transaction
 
 from prospects.choices import ProspectSource
 from prospects.models import Project
-from prospects.selectors.gap import GapQuery, gap_domains, gap_domains_present
+from prospects.selectors.gap import GapQuery, gap_domains_counted, gap_domains_present
 from prospects.services.creation import prospects_create
 from prospects.services.scoring import prospects_rescore
 
@@ -55,18 +55,8 @@ def prospects_create_from_gap_filter(
 ) -> GapCreationReport:
     """Prospects for every row of ``query.tab`` matching its filters (all pages), in its sort
     order, at most ``limit``; how many more matched is reported as ``left_out``."""
-    domains = gap_domains(project, query, limit=limit + 1)
-    left_out = 0
-    if len(domains) > limit:
-        left_out = _count_matching(project, query) - limit
-        domains = domains[:limit]
-    return _create(project, domains, created_by, left_out=left_out)
-
-
-def _count_matching(project: Project, query: GapQuery) -> int:
-    from prospects.selectors.gap import gap_page
-
-    return gap_page(project, query).page.total
+    domains, matching = gap_domains_counted(project, query, limit=limit)
+    return _create(project, domains, created_by, left_out=matching - len(domains))
 
 
 def _create(

@@ -169,10 +169,13 @@ def project_set_keywords(*, project: Project, keywords: Iterable[str]) -> list[s
     """Replace the project's topic keywords and rescore its prospects (relevance reads them)."""
     from prospects.services.scoring import prospects_rescore
 
-    project.keywords = clean_terms(keywords, what="keyword")
-    Project.objects.filter(id=project.id).update(keywords=project.keywords)
+    cleaned = clean_terms(keywords, what="keyword")
+    if cleaned == project.keywords:
+        return cleaned  # nothing to rescore
+    project.keywords = cleaned
+    Project.objects.filter(id=project.id).update(keywords=cleaned)
     prospects_rescore(project=project)
-    return project.keywords
+    return cleaned
 
 
 @transaction.atomic

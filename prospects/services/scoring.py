@@ -51,10 +51,10 @@ SPAM_WORDS = ("casino", "poker", "porn", "xxx", "viagra", "cialis", "payday", "e
 
 # Array membership and LIKE, not regular expressions: this runs once per prospect, 50k at a time.
 _PATTERN_RISK = (
-    "LEAST(100, CASE WHEN substring(p.domain from '[^.]+$') = ANY(%(spam_tlds)s) THEN 30 ELSE 0 END"
-    " + CASE WHEN p.domain LIKE ANY(%(spam_words)s) THEN 60 ELSE 0 END"
-    " + CASE WHEN split_part(p.domain, '.', 1) LIKE '%%-%%-%%'"
-    " OR split_part(p.domain, '.', 1) ~ '[0-9]{4}' THEN 20 ELSE 0 END)"
+    "LEAST(100, CASE WHEN substring(f.domain from '[^.]+$') = ANY(%(spam_tlds)s) THEN 30 ELSE 0 END"
+    " + CASE WHEN f.domain LIKE ANY(%(spam_words)s) THEN 60 ELSE 0 END"
+    " + CASE WHEN split_part(f.domain, '.', 1) LIKE '%%-%%-%%'"
+    " OR split_part(f.domain, '.', 1) ~ '[0-9]{4}' THEN 20 ELSE 0 END)"
 )
 
 
@@ -76,19 +76,30 @@ def prospects_rescore(
     *, project: Project, prospect_ids: Iterable[int] | None = None, today: date | None = None
 ) -> int:
     """Recompute score, breakdown, authority and competitors linked of the project's prospects
-    (all, or only ``prospect_ids``); returns how many were updated."""
+    (all, or only ``prospect_ids``); returns how many were updated.
+
+    Two statements, whatever the number of prospects: the scores go into a temporary table
+    (analysed, so the planner knows its size), then one UPDATE … FROM it. Prospects created in
+    this very transaction are not in the table statistics yet; planning the UPDATE against a
+    table of known size keeps it a hash join instead of a nested loop over 50k × 50k rows.
+    """
     params = rescore_params(project, prospect_ids=prospect_ids, today=today)
     if params["ids"] == []:
         return 0
     with connection.cursor() as cursor:
-        cursor.execute(RESCORE_SQL, params)
-        return cursor.rowcount
+        cursor.execute(f"DROP TABLE IF EXISTS {_SCORES}")
+        cursor.execute(SCORES_ALL_SQL if params["ids"] is None else SCORES_SOME_SQL, params)
+        cursor.execute(f"ANALYZE {_SCORES}")
+        cursor.execute(_UPDATE_SQL)
+        updated = cursor.rowcount
+        cursor.execute(f"DROP TABLE {_SCORES}")
+    return updated
 
 
 def rescore_params(
     project: Project, *, prospect_ids: Iterable[int] | None, today: date | None
 ) -> dict[str, Any]:
-    """The bound values of RESCORE_SQL for one project."""
+    """The bound values of the rescore statements for one project."""
     sites = gap_sites(project)
     keywords = keyword_pattern(project.keywords)
     weights = project_weights(project)
@@ -103,50 +114,49 @@ def rescore_params(
     }  # fmt: skip
 
 
+_SCORES = "prospects_rescore_scores"
+
+# One row per prospect, the plan linear whatever the estimates: the prospects, each one's live
+# referring-domain rows on the compared sites (refdomain_gap_live), and per such row a sample
+# of its links (the LATERAL aggregates them, so nothing fans out before the GROUP BY).
 _FACTS = """
-WITH p AS MATERIALIZED (
-    SELECT id, domain FROM prospects_prospect
-    WHERE project_id = %(project)s AND (%(ids)s::bigint[] IS NULL OR id = ANY(%(ids)s::bigint[]))
-), pairs AS MATERIALIZED (
-    -- (prospect, compared site) pairs with a live link: one probe of refdomain_gap_live each.
-    SELECT p.id, p.domain, r.site_id, r.backlinks, r.follow_backlinks,
-        COALESCE(r.semrush_ascore, r.ahrefs_dr, r.majestic_tf) AS authority
-    FROM p JOIN audit_refdomain r ON r.domain = p.domain AND r.site_id = ANY(%(sites)s) AND r.lost_at IS NULL
-), rd AS (
-    SELECT id, max(authority) AS authority, count(*) FILTER (WHERE site_id = ANY(%(competitors)s)) AS comps,
-        sum(backlinks) AS links, sum(follow_backlinks) AS follow
-    FROM pairs GROUP BY id
-), bl AS (
-    SELECT pairs.id, max(b.first_seen) FILTER (WHERE b.lost_at IS NULL) AS newest, count(*) AS sampled,
-        count(*) FILTER (WHERE %(has_keywords)s
-                         AND (b.source_title || ' ' || b.anchor) ~* %(keywords)s) AS relevant,
-        max(b.semrush_toxic_score) AS toxic, COALESCE(bool_or(b.ahrefs_is_spam), false) AS spam
-    FROM pairs CROSS JOIN LATERAL (
+SELECT p.id, p.domain,
+    max(COALESCE(r.semrush_ascore, r.ahrefs_dr, r.majestic_tf)) AS authority,
+    count(r.site_id) FILTER (WHERE r.site_id = ANY(%(competitors)s)) AS comps,
+    sum(r.backlinks) AS links, sum(r.follow_backlinks) AS follow,
+    max(b.newest) AS newest, COALESCE(sum(b.sampled), 0) AS sampled, COALESCE(sum(b.relevant), 0) AS relevant,
+    max(b.toxic) AS toxic, COALESCE(bool_or(b.spam), false) AS spam
+FROM prospects_prospect p
+LEFT JOIN audit_refdomain r ON r.domain = p.domain AND r.site_id = ANY(%(sites)s) AND r.lost_at IS NULL
+LEFT JOIN LATERAL (
+    SELECT max(x.first_seen) FILTER (WHERE x.lost_at IS NULL) AS newest, count(*) AS sampled,
+        count(*) FILTER (WHERE %(has_keywords)s AND (x.source_title || ' ' || x.anchor) ~* %(keywords)s)
+            AS relevant,
+        max(x.semrush_toxic_score) AS toxic, bool_or(x.ahrefs_is_spam) AS spam
+    FROM (
         -- No ORDER BY: the first links in index order, so the scan stops at the sample size.
-        SELECT x.first_seen, x.lost_at, x.source_title, x.anchor, x.semrush_toxic_score, x.ahrefs_is_spam
-        FROM audit_backlink x WHERE x.site_id = pairs.site_id AND x.source_domain = pairs.domain
+        SELECT * FROM audit_backlink x WHERE x.site_id = r.site_id AND x.source_domain = p.domain
         LIMIT %(sample)s
-    ) b
-    GROUP BY pairs.id
-), v AS MATERIALIZED (
-    SELECT p.id, rd.authority, COALESCE(rd.comps, 0) AS comps, rd.links, rd.follow, bl.newest, bl.sampled,
-        bl.relevant, bl.toxic, COALESCE(bl.spam, false) AS spam, """ + _PATTERN_RISK + """ AS pattern_risk,
-        rd.authority AS v_authority,  -- provider scores are 0-100 (the loader refuses others)
-        CASE WHEN %(n_comp)s > 0 THEN round(100.0 * COALESCE(rd.comps, 0) / %(n_comp)s)::int END
-            AS v_competitors,
-        CASE WHEN bl.newest IS NOT NULL THEN LEAST(100, GREATEST(0,
-            round(100 * (1 - (%(today)s::date - bl.newest) / %(freshness_days)s::numeric))))::int END
-            AS v_freshness,
-        CASE WHEN rd.links > 0 THEN round(100.0 * rd.follow / rd.links)::int END AS v_follow,
-        CASE WHEN %(has_keywords)s AND bl.sampled > 0 THEN round(100.0 * bl.relevant / bl.sampled)::int END
-            AS v_relevance
-    FROM p LEFT JOIN rd ON rd.id = p.id LEFT JOIN bl ON bl.id = p.id
-), w AS (
-    SELECT v.*,
-        100 - GREATEST(COALESCE(v.toxic, 0), CASE WHEN v.spam THEN 100 ELSE 0 END, v.pattern_risk) AS v_spam
-    FROM v
-), t AS (
-    SELECT w.*, """
+    ) x
+) b ON r.site_id IS NOT NULL
+WHERE {prospects}
+GROUP BY p.id, p.domain
+"""
+
+# Each layer is fenced (OFFSET 0) so its expressions are computed once per prospect, not
+# copied into every expression of the layers above.
+_VALUES = """
+SELECT f.*, """ + _PATTERN_RISK + """ AS pattern_risk,
+    f.authority AS v_authority,  -- provider scores are 0-100 (the loader refuses others)
+    CASE WHEN %(n_comp)s > 0 THEN round(100.0 * f.comps / %(n_comp)s)::int END AS v_competitors,
+    CASE WHEN f.newest IS NOT NULL THEN LEAST(100, GREATEST(0,
+        round(100 * (1 - (%(today)s::date - f.newest) / %(freshness_days)s::numeric))))::int END
+        AS v_freshness,
+    CASE WHEN f.links > 0 THEN round(100.0 * f.follow / f.links)::int END AS v_follow,
+    CASE WHEN %(has_keywords)s AND f.sampled > 0 THEN round(100.0 * f.relevant / f.sampled)::int END
+        AS v_relevance
+FROM ({facts}) f OFFSET 0
+"""
 
 _PART_SQL = {
     "authority": ("s.v_authority", "jsonb_build_object('authority', s.authority)"),
@@ -161,11 +171,13 @@ _PART_SQL = {
 }  # fmt: skip
 
 
-def _rescore_sql() -> str:
-    """The statement: facts → part values → weighted mean → UPDATE with the breakdown."""
-    values = {part: value.removeprefix("s.") for part, (value, _) in _PART_SQL.items()}
-    used = " + ".join(f"CASE WHEN {v} IS NULL THEN 0 ELSE %(w_{part})s END" for part, v in values.items())
-    total = " + ".join(f"COALESCE({value}, 0) * %(w_{part})s" for part, value in values.items())
+def _scores_sql(prospects: str) -> str:
+    """CREATE TEMP TABLE of (id, score, authority, comps, breakdown): facts → values → weighted mean."""
+    values = _VALUES.replace("{facts}", _FACTS.replace("{prospects}", prospects))
+    spam = "100 - GREATEST(COALESCE(v.toxic, 0), CASE WHEN v.spam THEN 100 ELSE 0 END, v.pattern_risk)"
+    names = {part: value.removeprefix("s.") for part, (value, _) in _PART_SQL.items()}
+    used = " + ".join(f"CASE WHEN w.{v} IS NULL THEN 0 ELSE %(w_{part})s END" for part, v in names.items())
+    total = " + ".join(f"COALESCE(w.{v}, 0) * %(w_{part})s" for part, v in names.items())
     parts = ", ".join(
         f"'{part}', jsonb_build_object('value', {value}, 'weight', %(w_{part})s, 'contribution', "
         f"CASE WHEN {value} IS NULL OR s.used = 0 THEN 0 "
@@ -174,14 +186,21 @@ def _rescore_sql() -> str:
         for part, (value, facts) in _PART_SQL.items()
     )
     return (
-        _FACTS + f"({used}) AS used, ({total}) AS total FROM w"
-        "), s AS MATERIALIZED (SELECT t.*,"
-        " CASE WHEN used > 0 THEN round(total::numeric / used)::int ELSE 0 END AS score FROM t)"
-        " UPDATE prospects_prospect x SET score = s.score, authority = s.authority,"
-        " competitors_linked = s.comps, "
-        f"score_breakdown = jsonb_build_object('score', s.score, 'parts', jsonb_build_object({parts})), "
-        "updated_at = now() FROM s WHERE x.id = s.id"
+        f"CREATE TEMP TABLE {_SCORES} ON COMMIT DROP AS SELECT s.id, s.score, s.authority, s.comps,"
+        f" jsonb_build_object('score', s.score, 'parts', jsonb_build_object({parts})) AS breakdown FROM ("
+        " SELECT t.*, CASE WHEN t.used > 0 THEN round(t.total::numeric / t.used)::int ELSE 0 END AS score"
+        " FROM ("
+        f"  SELECT w.*, ({used}) AS used, ({total}) AS total FROM ("
+        f"   SELECT v.*, {spam} AS v_spam FROM ({values}) v OFFSET 0"
+        "  ) w OFFSET 0"
+        " ) t OFFSET 0"
+        ") s"
     )
 
 
-RESCORE_SQL = _rescore_sql()
+SCORES_ALL_SQL = _scores_sql("p.project_id = %(project)s")
+SCORES_SOME_SQL = _scores_sql("p.project_id = %(project)s AND p.id = ANY(%(ids)s::bigint[])")
+_UPDATE_SQL = (
+    f"UPDATE prospects_prospect x SET score = s.score, authority = s.authority, competitors_linked = s.comps,"
+    f" score_breakdown = s.breakdown, updated_at = now() FROM {_SCORES} s WHERE x.id = s.id"
+)

@@ -103,6 +103,12 @@ def test_counts_follow_the_filters(world):
     assert page.counts == dict.fromkeys(GapTab.values, 0) | {"unique": 1, "all": 1}
 
 
+def test_counts_do_not_depend_on_the_tab_shown(world):
+    counts = [gap_page(world.project, GapQuery(tab=tab, min_competitors=2)).counts for tab in GapTab.values]
+    assert all(c == counts[0] for c in counts)
+    assert (counts[0]["missing"], counts[0]["all"], counts[0]["strong"]) == (2, 3, 0)
+
+
 def test_sort_by_any_column_and_paginate(world):
     assert domains(world, tab=GapTab.ALL, sort="domain")[:3] == ["best1.org", "best2.org", "even.org"]
     assert domains(world, tab=GapTab.ALL, sort="-links")[:2] == ["weak.org", "best2.org"]

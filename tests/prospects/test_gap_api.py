@@ -42,7 +42,7 @@ def test_gap_rows_with_counts_sites_and_links_per_site(world, cast, client_for):
     body = response.json()
     assert response.status_code == 200
     assert (body["count"], body["page"], body["num_pages"], body["tab"]) == (5, 2, 3, "missing")
-    assert body["counts"]["best"] == 2 and body["counts"]["all"] == 8
+    assert body["counts"]["best"] == 2 and body["counts"]["all"] == 7  # min_competitors applies to all
     assert body["sites"] == [
         {"id": world.shop.id, "domain": "shop.com", "role": "you"},
         {"id": world.alpha.id, "domain": "alpha.com", "role": "competitor"},

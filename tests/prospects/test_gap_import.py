@@ -100,15 +100,17 @@ def test_existing_link_data_is_kept(project):
 
 
 def test_bad_rows_are_skipped_and_reported_with_line_and_column(project):
-    bad = b'"not a domain!","20","","1","2","",""\n"ok.org","20","","1","lots","",""\n'
+    bad = (b'"not a domain!","20","","1","2","",""\n"ok.org","20","","1","lots","",""\n'
+           b'"=1+1.com","","","","1","",""\n')  # fmt: skip
     data = FIXTURE.read_bytes() + bad
     result = run(project, data)
-    assert result.skipped == 2
+    assert result.skipped == 3
     assert result.row_errors[0]["line"] == 7 and result.row_errors[0]["field"] == "Referring domain"
     assert result.row_errors[1] == {
         "line": 8, "field": "alpha.com/", "message": "expected a link count or yes/no, got 'lots'",
     }  # fmt: skip
-    assert "ok.org" not in refdomains("alpha.com")
+    assert (result.row_errors[2]["line"], result.row_errors[2]["field"]) == (9, "Referring domain")
+    assert "ok.org" not in refdomains("alpha.com") and "=1+1.com" not in refdomains("alpha.com")
 
 
 @pytest.mark.parametrize(
