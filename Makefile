@@ -53,3 +53,7 @@ lint: deps-test
 .PHONY: bench-import
 bench-import: deps
 	@$(PY) bench/import_bench.py $(BENCH_ARGS)
+
+.PHONY: bench-gap
+bench-gap: deps
+	@$(PY) bench/gap_bench.py $(BENCH_ARGS)
