@@ -3,7 +3,8 @@
 The project promotes the audit demo's own site (``audit.demo.DEMO_SITE``) against its
 competitors (``audit.demo.COMPETITORS``), whose imported profiles overlap, so every gap tab
 has rows. It has the site's brand, topic keywords and a few target pages, and its best gap
-rows (Best, then Missing) become scored prospects, as a user would create them from the gap.
+rows (Best, then Missing) become scored prospects, as a user would create them from the gap;
+``prospects.demo_pipeline`` then spreads the best of them over every stage of the pipeline.
 ``load()`` is idempotent: run it again and nothing changes; it returns the Project.
 """
 
@@ -13,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from audit import demo as audit_demo
+from prospects import demo_pipeline
 from prospects.choices import ProspectSource
 from prospects.models import Project, Prospect
 from prospects.selectors.gap import GapQuery, GapTab, gap_domains
@@ -49,6 +51,7 @@ def load() -> Project:
         project_add_member(project=project, user=admin, added_by=None)
     _compare(project)
     _prospects_from_gap(project)
+    demo_pipeline.load(project)  # the best of them move through every stage (once)
     return project
 
 

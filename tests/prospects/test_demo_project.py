@@ -6,7 +6,7 @@ import pytest
 
 from audit import demo as audit_demo
 from prospects import demo
-from prospects.choices import ProspectSource
+from prospects.choices import ProspectSource, Stage
 from prospects.models import Project, Prospect
 from prospects.selectors.gap import GapQuery, GapTab, gap_page
 
@@ -21,14 +21,15 @@ def test_the_demo_project_compares_the_demo_sites_and_has_gap_prospects(admin_us
         rival.domain for rival in audit_demo.COMPETITORS
     )
     assert project.brand_terms == [audit_demo.DEMO_SITE.brand] and "hiking" in project.keywords
-    assert project.target_pages.count() == 3 and list(project.members.all()) == [admin_user]
+    assert project.target_pages.count() == 3 and admin_user in project.members.all()
     counts = gap_page(project, GapQuery(tab=GapTab.ALL, hide_prospects=False)).counts
     assert counts["best"] > 0 and counts["missing"] > 0
     prospects = Prospect.objects.filter(project=project, source=ProspectSource.GAP)
     assert 0 < prospects.count() <= demo.GAP_PROSPECTS
     assert not prospects.filter(score=0).exists()  # scored as they were created
+    assert prospects.filter(stage=Stage.LINK_ACQUIRED).exists()  # the demo pipeline worked them
 
-    before = list(prospects.order_by("id").values_list("id", "domain", "score"))
+    before = list(Prospect.objects.order_by("id").values_list("id", "domain", "score", "stage"))
     assert demo.load() == project
     assert Project.objects.filter(is_demo=True).count() == 1
-    assert list(prospects.order_by("id").values_list("id", "domain", "score")) == before
+    assert list(Prospect.objects.order_by("id").values_list("id", "domain", "score", "stage")) == before
