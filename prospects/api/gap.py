@@ -22,7 +22,7 @@ from typing import Any
 
 from django.db import transaction
 from django.http import QueryDict, StreamingHttpResponse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -35,6 +35,7 @@ from audit.importers.base import ImportRefused
 from linkcrm.choices import Role
 from linkcrm.permissions import HasRole
 from prospects.api import gap_serializers as s
+from prospects.forms import GapFilterForm
 from prospects.gap_import import GapMapping, gap_import
 from prospects.models import Project
 from prospects.selectors.gap import gap_page, gap_sites
@@ -45,6 +46,16 @@ from prospects.services.scoring import project_weights
 from prospects.views.gap import check_upload_size, csv_lines, parse_query
 
 PROJECT = r"projects/(?P<project_pk>[0-9]+)"
+_ID = OpenApiParameter("id", int, OpenApiParameter.PATH)
+_INTEGERS = {"authority_min", "authority_max", "min_competitors", "page", "per_page"}
+_FLAGS = {"follow_only", "show_prospects", "show_toxic", "show_suppressed"}
+def _parameter(name: str, label: object) -> OpenApiParameter:
+    kind = int if name in _INTEGERS else bool if name in _FLAGS else str
+    return OpenApiParameter(name, kind, description=str(label or ""))
+
+
+# The page's filters, as query parameters (prospects.forms.GapFilterForm reads them).
+GAP_PARAMETERS = [_parameter(name, field.label) for name, field in GapFilterForm.base_fields.items()]
 
 
 class _ProjectScoped(viewsets.ViewSet):
@@ -53,6 +64,7 @@ class _ProjectScoped(viewsets.ViewSet):
     permission_classes = [HasRole]
     required_role = Role.OUTREACH
     write_role = Role.MANAGER
+    lookup_value_regex = "[0-9]+"
     read_actions: frozenset[str] = frozenset({"list", "retrieve"})
 
     def get_permissions(self):  # type: ignore[no-untyped-def]
@@ -79,7 +91,7 @@ class GapViewSet(_ProjectScoped):
             return [permission() for permission in self.permission_classes]
         return super().get_permissions()
 
-    @extend_schema(responses=s.GapPageSerializer)
+    @extend_schema(parameters=GAP_PARAMETERS, responses=s.GapPageSerializer)
     def list(self, request: Request, project_pk: str) -> Response:
         project = self.project()
         form, query = parse_query(request.query_params)
@@ -93,7 +105,7 @@ class GapViewSet(_ProjectScoped):
             "results": [s.row_data(row, result.sites) for row in result.page.rows],
         })  # fmt: skip
 
-    @extend_schema(responses={(200, "text/csv"): bytes})
+    @extend_schema(parameters=GAP_PARAMETERS, responses={(200, "text/csv"): bytes})
     @action(detail=False, methods=["get"])
     def export(self, request: Request, project_pk: str) -> StreamingHttpResponse:
         project = self.project()
@@ -180,6 +192,7 @@ class CompetitorViewSet(_ProjectScoped):
             asdict(result), status=status.HTTP_201_CREATED if result.added else status.HTTP_200_OK
         )
 
+    @extend_schema(parameters=[_ID], responses={204: None, 404: None})
     def destroy(self, request: Request, project_pk: str, pk: str) -> Response:
         project = self.project()
         if not pk.isdigit() or not project_services.project_remove_competitor(
@@ -209,6 +222,7 @@ class TargetPageViewSet(_ProjectScoped):
             raise _bad_settings(exc) from None
         return Response(s.TargetPageSerializer(page).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(parameters=[_ID], responses={204: None, 404: None})
     def destroy(self, request: Request, project_pk: str, pk: str) -> Response:
         project = self.project()
         if not pk.isdigit() or not project_services.project_remove_target_page(

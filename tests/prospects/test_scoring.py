@@ -131,3 +131,21 @@ def test_keywords_match_whole_words_in_any_case():
     pattern = keyword_pattern(["Hiking", "c++ tips", " "])
     assert pattern == r"\m(?:Hiking|c\+\+\ tips)\M"
     assert keyword_pattern([]) is None
+
+
+def test_the_breakdown_renders_part_by_part(world):
+    from django.template import Context, Template
+
+    prospects_rescore(project=world.project, today=TODAY)
+    html = Template("{% load score_tags %}{% score_breakdown prospect %}").render(
+        Context({"prospect": prospect("best1.org")})
+    )
+    assert "Score 78" in html
+    assert '<tr data-part="relevance"><td>Relevance (keywords)</td><td class="num">67</td>' in html
+    assert "2 of 3 links mention a keyword" in html and "links to 2 of 2 competitors" in html
+    assert "newest link first seen 2025-01-01 (151 days ago)" in html
+    prospects_create(project=world.project, domains=["new.org"], source=ProspectSource.GAP, created_by=None)
+    unscored = Template("{% load score_tags %}{% score_breakdown prospect %}").render(
+        Context({"prospect": prospect("new.org")})
+    )
+    assert "Not scored yet." in unscored
