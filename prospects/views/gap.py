@@ -53,7 +53,10 @@ _COLUMNS = (("domain", "Domain"), ("authority", "Authority"), ("competitors", "C
 
 def parse_query(params: QueryDict) -> tuple[GapFilterForm, GapQuery]:
     """The form (for its errors and widgets) and the query of its valid fields."""
-    form = GapFilterForm(params)
+    data = params.copy()
+    if not data.get("per_page"):
+        data["per_page"] = "50"  # so the select shows the page size actually applied
+    form = GapFilterForm(data)
     form.is_valid()  # invalid filters are reported and ignored, the valid ones still apply
     return form, form.to_query()
 
@@ -83,7 +86,10 @@ def _without(params: QueryDict, *names: str) -> str:
 
 def _sort_links(current: str, sites: GapSites) -> list[dict[str, str]]:
     """Every column (per-site columns after Competitors) with the sort its header applies and an arrow."""
-    keys = [*_COLUMNS[:3], *((f"site{site.id}", site.domain) for site in sites.all), *_COLUMNS[3:]]
+    compared = [
+        (f"site{site.id}", f"{site.domain} (you)" if site == sites.you else site.domain) for site in sites.all
+    ]
+    keys = [*_COLUMNS[:3], *compared, *_COLUMNS[3:]]
     current = current if is_sort_key(current, sites) else "-authority"
     columns = []
     for key, title in keys:
