@@ -10,8 +10,10 @@ from django.views.decorators.http import require_http_methods
 
 from linkcrm.choices import Role
 from linkcrm.permissions import has_role, role_required, user_role
+from prospects.choices import Stage
 from prospects.forms import MembersForm, ProjectForm
 from prospects.selectors.gap import gap_sites
+from prospects.selectors.pipeline import pipeline_overview
 from prospects.selectors.projects import project_get_for_user, project_list_for_user
 from prospects.services.projects import project_create, project_set_members
 from prospects.views import project_settings
@@ -79,8 +81,9 @@ def project_members(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Role.OUTREACH)
 def pipeline(request: HttpRequest) -> HttpResponse:
-    projects = project_list_for_user(request.user)
-    return render(request, "prospects/pipeline.html", {"projects": projects})
+    """The way into the boards: every project the user sees with its prospects per stage."""
+    rows = pipeline_overview(request.user)
+    return render(request, "prospects/pipeline.html", {"rows": rows, "stages": Stage.choices})
 
 
 urlpatterns = [
