@@ -22,6 +22,7 @@ NAVIGATION: tuple[tuple[str, str, Role], ...] = (
     ("Outreach", "outreach:home", Role.OUTREACH),
     ("Audit", "audit:home", Role.OUTREACH),
     ("Reports", "reports:home", Role.OUTREACH),
+    ("Do not contact", "prospects:suppressions", Role.MANAGER),
     ("Admin", "users", Role.ADMIN),
 )
 

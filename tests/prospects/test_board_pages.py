@@ -360,3 +360,13 @@ def test_move_json_contract_is_what_the_board_script_reads(project, alice, clien
         "reject_reason": "Bounced",
         "message": "a.com moved to Rejected.",
     }
+
+
+def test_the_prospect_page_explains_its_score_part_by_part(project, alice, client):
+    from prospects.services.scoring import prospects_rescore
+
+    prospect = make_prospects(project, "hikes.com", by=alice, stage=Stage.TO_CONTACT)[0]
+    prospects_rescore(project=project)
+    page = client.get(f"/projects/{project.pk}/prospects/{prospect.pk}/").content.decode()
+    assert 'id="score-breakdown"' in page
+    assert 'data-part="authority"' in page and 'data-part="spam"' in page

@@ -69,3 +69,10 @@ def test_api_sets_members_by_username_and_rejects_unknown_names(projects, cast, 
     response = client.put(url, {"usernames": ["nobody"]}, content_type="application/json")
     assert response.status_code == 400
     assert "nobody" in response.json()["usernames"][0]
+
+
+def test_the_project_page_leads_to_its_gap_board_and_do_not_contact_list(projects, cast, client_for):
+    shop = projects["shop"]
+    page = client_for(cast["alice"]).get(f"/projects/{shop.pk}/").content.decode()
+    for target in (f"/projects/{shop.pk}/gap/", f"/projects/{shop.pk}/board/", f"/projects/{shop.pk}/do-not-contact/"):
+        assert f'href="{target}"' in page
