@@ -31,6 +31,7 @@ run: deps
 	@DEBUG=$${DEBUG:-true} $(STACK) run
 
 test: deps-test
+	@$(VENV)/bin/ruff check --quiet .
 	@$(STACK) test $(PYTEST_ARGS)
 
 # --- everything else ------------------------------------------------------------------

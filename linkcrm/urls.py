@@ -9,8 +9,8 @@ from audit.api.urls import router as audit_router
 from linkcrm import views
 from linkcrm.api import MeView
 from outreach.urls import reports_urlpatterns
-from prospects.views.projects import dashboard
 from prospects.api.urls import router as prospects_router
+from prospects.views.projects import dashboard
 
 api_router = DefaultRouter()
 api_router.registry.extend(prospects_router.registry)

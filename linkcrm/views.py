@@ -14,7 +14,7 @@ from rest_framework.authtoken.models import Token
 
 from linkcrm.choices import Role
 from linkcrm.forms import UserCreateForm, UserEditForm
-from linkcrm.permissions import public, role_required, user_role
+from linkcrm.permissions import role_required, user_role
 from linkcrm.services import user_create, user_set_active, user_set_role
 
 User = get_user_model()

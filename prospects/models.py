@@ -211,7 +211,9 @@ class Contact(models.Model):
 class Suppression(models.Model):
     """Do-not-contact: an email address or a whole domain, for one project or for all (project null)."""
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, null=True, blank=True, related_name="suppressions")
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, null=True, blank=True, related_name="suppressions"
+    )
     kind = models.CharField(max_length=8, choices=SuppressionKind.choices)
     value = models.CharField(max_length=254, help_text="Lower-case email, or registrable domain in punycode.")
     reason = models.CharField(max_length=200, blank=True)
@@ -224,7 +226,9 @@ class Suppression(models.Model):
         ordering = ["kind", "value"]
         constraints = [
             models.UniqueConstraint(
-                fields=["project", "kind", "value"], name="suppression_project_unique", condition=Q(project__isnull=False)
+                fields=["project", "kind", "value"],
+                name="suppression_project_unique",
+                condition=Q(project__isnull=False),
             ),
             models.UniqueConstraint(
                 fields=["kind", "value"], name="suppression_global_unique", condition=Q(project__isnull=True)

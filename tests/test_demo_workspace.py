@@ -34,6 +34,10 @@ def test_the_demo_workspace_shows_profiles_a_gap_and_a_full_pipeline(admin_user)
 
 def test_loading_the_demo_twice_changes_nothing(admin_user):
     _load()
-    counts = (Site.objects.count(), Backlink.objects.count(), Prospect.objects.count(), StageChange.objects.count())
+    counts = _counts()
     _load()
-    assert (Site.objects.count(), Backlink.objects.count(), Prospect.objects.count(), StageChange.objects.count()) == counts
+    assert _counts() == counts
+
+
+def _counts() -> tuple[int, ...]:
+    return tuple(model.objects.count() for model in (Site, Backlink, Prospect, StageChange))

@@ -12,6 +12,7 @@ Commands:
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import secrets
 import signal
@@ -94,16 +95,12 @@ class Children:
                 proc.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + timeout
         for _, proc in self.procs:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
         for _, proc in self.procs:
             # Whatever the process group still holds (e.g. a worker's own children) goes now.
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             proc.wait()
 
 

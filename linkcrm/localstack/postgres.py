@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 from linkcrm.localstack.config import StackConfig
-from linkcrm.localstack.procs import StackError, as_user, chown_tree, is_root, user_can_traverse
+from linkcrm.localstack.procs import StackError, as_user, chown_tree, is_root, port_open, user_can_traverse
 
 SERVICE_USER = "postgres"
 DATABASE = "linkcrm"
@@ -69,6 +69,11 @@ def up(config: StackConfig) -> bool:
     """Start the cluster (creating it first if needed). Returns True when it was started now."""
     if is_running(config):
         return False
+    if port_open(config.pg_port):
+        raise StackError(
+            f"port {config.pg_port} for PostgreSQL is taken by another program "
+            "(another LinkCRM stack? choose another with LINKCRM_PG_PORT)"
+        )
     directory = cluster_dir(config)
     if not (directory / "PG_VERSION").exists():
         _initdb(config, directory)

@@ -38,7 +38,9 @@ def test_www_is_folded_only_when_something_remains():
     assert normalize_host("www.com") == "www.com"
 
 
-@pytest.mark.parametrize("bad", ["", "not a url at all ::", "exa mple.com", "a..b.com", "ex!ample.com", "x" * 64 + ".com"])
+@pytest.mark.parametrize(
+    "bad", ["", "not a url at all ::", "exa mple.com", "a..b.com", "ex!ample.com", "x" * 64 + ".com"]
+)
 def test_it_refuses_what_is_not_a_host(bad):
     with pytest.raises(DomainError):
         host_of_url(bad)

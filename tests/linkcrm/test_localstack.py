@@ -48,7 +48,8 @@ def _stack(env: dict[str, str], command: str) -> subprocess.CompletedProcess[str
 
 
 def _ports(env: dict[str, str]) -> list[int]:
-    return [int(env[name]) for name in ("LINKCRM_PG_PORT", "LINKCRM_SMTP_PORT", "LINKCRM_IMAP_PORT", "LINKCRM_LMTP_PORT")]
+    names = ("LINKCRM_PG_PORT", "LINKCRM_SMTP_PORT", "LINKCRM_IMAP_PORT", "LINKCRM_LMTP_PORT")
+    return [int(env[name]) for name in names]
 
 
 def test_up_status_down_are_idempotent_and_leave_nothing_running(private_stack):
@@ -114,3 +115,12 @@ def test_with_database_url_no_cluster_is_started(private_stack):
     assert result.returncode == 0
     assert "DATABASE_URL is set" in result.stdout
     assert not port_open(int(private_stack["LINKCRM_PG_PORT"]))
+
+
+def test_a_taken_port_is_named_instead_of_a_cryptic_failure(private_stack):
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", int(private_stack["LINKCRM_PG_PORT"])))
+        squatter.listen()
+        result = _stack(private_stack, "up")
+    assert result.returncode == 1
+    assert f"port {private_stack['LINKCRM_PG_PORT']} for PostgreSQL is taken" in result.stdout

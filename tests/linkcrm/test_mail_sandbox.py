@@ -54,9 +54,11 @@ def test_each_recipient_gets_its_own_copy(stack):
 
 
 def test_smtp_login_with_a_wrong_password_is_refused(stack):
-    with smtplib.SMTP("127.0.0.1", stack.smtp_port, timeout=10) as smtp:
-        with pytest.raises(smtplib.SMTPAuthenticationError):
-            smtp.login("sender@linkcrm.test", "not-the-password")
+    with (
+        smtplib.SMTP("127.0.0.1", stack.smtp_port, timeout=10) as smtp,
+        pytest.raises(smtplib.SMTPAuthenticationError),
+    ):
+        smtp.login("sender@linkcrm.test", "not-the-password")
 
 
 def test_imap_has_a_sent_folder_for_reconciliation(stack):
