@@ -6,6 +6,7 @@ They differ only in defaults, so a dev stack and a test stack can run side by si
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import tempfile
@@ -72,9 +73,26 @@ class StackConfig:
     def effective_database_url(self) -> str:
         return self.database_url or self.local_database_url
 
+    def dev_encryption_key(self) -> str:
+        """The local stack's own Fernet key, made once and kept beside its data (mode 0600).
+
+        Only for the dev stack when LINKCRM_ENCRYPTION_KEY is not set: mailbox passwords saved
+        during a trial stay readable across restarts, and nothing is derived from a shared key.
+        """
+        path = self.data_dir / "encryption.key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            key = base64.urlsafe_b64encode(os.urandom(32)).decode("ascii")
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(key + "\n")
+        return path.read_text().strip()
+
     def child_environ(self) -> dict[str, str]:
         """The environment Django processes get: every port spelled out explicitly."""
         environ = dict(os.environ)
+        if self.profile == "dev" and not environ.get("LINKCRM_ENCRYPTION_KEY"):
+            environ["LINKCRM_ENCRYPTION_KEY"] = self.dev_encryption_key()
         environ.update(
             {
                 "LINKCRM_STACK": self.profile,

@@ -124,3 +124,18 @@ def test_a_taken_port_is_named_instead_of_a_cryptic_failure(private_stack):
         result = _stack(private_stack, "up")
     assert result.returncode == 1
     assert f"port {private_stack['LINKCRM_PG_PORT']} for PostgreSQL is taken" in result.stdout
+
+
+def test_the_dev_stack_keeps_its_own_encryption_key_between_runs(private_stack, tmp_path):
+    from cryptography.fernet import Fernet
+
+    private_stack.pop("LINKCRM_ENCRYPTION_KEY", None)
+    with mock.patch.dict(os.environ, private_stack, clear=True):
+        config = StackConfig.from_env()
+        first = config.child_environ()["LINKCRM_ENCRYPTION_KEY"]
+        assert StackConfig.from_env().child_environ()["LINKCRM_ENCRYPTION_KEY"] == first
+    Fernet(first.encode())  # a valid key
+    key_file = Path(private_stack["LINKCRM_DATA_DIR"]) / "encryption.key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    with mock.patch.dict(os.environ, {**private_stack, "LINKCRM_ENCRYPTION_KEY": "mine"}, clear=True):
+        assert StackConfig.from_env().child_environ()["LINKCRM_ENCRYPTION_KEY"] == "mine"
