@@ -214,15 +214,3 @@ class RefDomainFilterForm(forms.Form):
             data.pop("sort", None)
         data["follow_only"] = bool(data.get("follow_only"))
         return RefDomainQuery(**data)
-
-
-def site_save_terms(*, site_pk: int, brand_terms: list[str], money_terms: list[str]) -> None:
-    """Store a site's brand and money terms.
-
-    A write outside audit/services.py only because the services contract has no terms setter
-    yet; it belongs there as ``site_update_terms`` (one guarded UPDATE, nothing else changes).
-    """
-    from audit.models import Site
-
-    Site.objects.filter(pk=site_pk).update(brand_terms=brand_terms, money_terms=money_terms)
-

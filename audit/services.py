@@ -36,6 +36,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
 from django.db import DatabaseError, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -71,11 +72,34 @@ CANCELLED_MESSAGE = "cancelled on request; nothing was imported"
 def site_get_or_create(*, domain_or_url: str) -> Site:
     """The Site of a domain or URL, by registrable domain (``https://www.Blog.Example.co.uk/x``
     → ``example.co.uk``). Raises DomainError for text that names no usable domain."""
-    domain = domains.domain_of_url(domain_or_url)
-    if domains.is_public_suffix(domain) or "." not in domain:
-        raise domains.DomainError(f"{domain_or_url!r} is not a registrable domain")
+    domain = domains.require_registrable(domains.host_of_url(domain_or_url))
     site, _ = Site.objects.get_or_create(domain=domain)
     return site
+
+
+def site_update_terms(*, site_pk: int, brand_terms: list[str], money_terms: list[str]) -> None:
+    """Store a site's brand and money terms (they drive anchor categories); nothing else changes."""
+    Site.objects.filter(pk=site_pk).update(brand_terms=brand_terms, money_terms=money_terms)
+
+
+class SiteInUse(Exception):
+    """A site cannot be deleted while projects use it; ``users`` names up to five of them."""
+
+    def __init__(self, users: list[str]) -> None:
+        super().__init__(", ".join(users))
+        self.users = users
+
+
+@transaction.atomic
+def site_delete(*, site_pk: int) -> None:
+    """Delete a site with its links, referring domains and imports (cascades run in SQL).
+
+    Raises SiteInUse when projects protect it; audit names them without importing prospects.
+    """
+    try:
+        Site.objects.filter(pk=site_pk).delete()
+    except ProtectedError as exc:
+        raise SiteInUse(sorted({str(obj) for obj in exc.protected_objects})[:5]) from None
 
 
 # --- creating an import ------------------------------------------------------------------

@@ -18,7 +18,6 @@ from django.contrib import messages
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import ProtectedError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -35,7 +34,6 @@ from audit.forms import (
     SiteForm,
     SiteTermsForm,
     UploadForm,
-    site_save_terms,
 )
 from audit.importers.base import ImportRefused
 from audit.models import LinkImport, Site
@@ -92,7 +90,7 @@ def site_add(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             form.add_error("domain_or_url", str(exc))
         else:
-            site_save_terms(site_pk=site.pk, brand_terms=form.cleaned_data["brand_terms"],
+            services.site_update_terms(site_pk=site.pk, brand_terms=form.cleaned_data["brand_terms"],
                             money_terms=form.cleaned_data["money_terms"])
             messages.success(request, f"Site {site.domain} is ready: upload an export to build its profile.")
             return redirect("audit:site-imports", pk=site.pk)
@@ -106,7 +104,7 @@ def site_terms(request: HttpRequest, pk: int) -> HttpResponse:
     site = _site(pk)
     form = SiteTermsForm(request.POST)
     if form.is_valid():
-        site_save_terms(site_pk=site.pk, **form.cleaned_data)
+        services.site_update_terms(site_pk=site.pk, **form.cleaned_data)
         messages.success(request, "Brand and money terms saved.")
     else:
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
@@ -121,12 +119,9 @@ def site_delete(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         domain = site.domain
         try:
-            # Cascades are fast deletes in SQL (no Python per link). Belongs in services.site_delete.
-            Site.objects.filter(pk=site.pk).delete()
-        except ProtectedError as exc:
-            # Projects (prospects) protect their sites; audit names them without importing prospects.
-            users = ", ".join(sorted({str(obj) for obj in exc.protected_objects})[:5])
-            messages.error(request, f"{domain} is used by projects ({users}): remove it from them first.")
+            services.site_delete(site_pk=site.pk)
+        except services.SiteInUse as exc:
+            messages.error(request, f"{domain} is used by projects ({exc}): remove it from them first.")
             return redirect("audit:site-overview", pk=site.pk)
         messages.success(request, f"Site {domain} and its link profile were deleted.")
         return redirect("audit:home")

@@ -18,7 +18,6 @@ from rest_framework.response import Response
 
 from audit import selectors, services
 from audit.api import serializers as s
-from audit.forms import site_save_terms
 from audit.importers.base import ImportRefused
 from audit.models import LinkImport
 from linkcrm.choices import Role
@@ -63,7 +62,7 @@ class SiteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             site = services.site_get_or_create(domain_or_url=data.validated_data["domain_or_url"])
         except DomainError as exc:
             raise ValidationError({"domain_or_url": [str(exc)]}) from None
-        site_save_terms(site_pk=site.pk, brand_terms=data.validated_data["brand_terms"],
+        services.site_update_terms(site_pk=site.pk, brand_terms=data.validated_data["brand_terms"],
                         money_terms=data.validated_data["money_terms"])
         return Response(self.get_serializer(self.get_queryset().get(pk=site.pk)).data, status=201)
 
@@ -75,7 +74,7 @@ class SiteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         data = s.SiteTermsSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         terms = {"brand_terms": site.brand_terms, "money_terms": site.money_terms, **data.validated_data}
-        site_save_terms(site_pk=site.pk, **terms)
+        services.site_update_terms(site_pk=site.pk, **terms)
         return Response(self.get_serializer(self.get_queryset().get(pk=site.pk)).data)
 
     @extend_schema(responses=s.OverviewSerializer)

@@ -87,6 +87,28 @@ def registrable_domain(host: str) -> str:
     return normalized
 
 
+def require_registrable(host: str) -> str:
+    """The registrable domain of ``host``, or DomainError saying why it has none.
+
+    For things that must be a real domain (a site, a prospect): IP addresses, names without a
+    public suffix (``localhost``, ``intranet``) and bare suffixes (``co.uk``) are refused.
+    """
+    normalized = normalize_host(host)
+    if _could_be_ip(normalized):
+        try:
+            ipaddress.ip_address(normalized)
+        except ValueError:
+            pass
+        else:
+            raise DomainError(f"{normalized} is an IP address, not a domain")
+    parts = _EXTRACT(normalized)
+    if not parts.suffix:
+        raise DomainError(f"{normalized} has no public suffix (like .com or .co.uk)")
+    if not parts.domain:
+        raise DomainError(f"{normalized} is a public suffix, not a registrable domain")
+    return f"{parts.domain}.{parts.suffix}"
+
+
 def domain_of_url(url: str) -> str:
     return registrable_domain(host_of_url(url))
 

@@ -8,7 +8,6 @@ round trip and a crash can never leave a prospect without its creation in the ti
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -19,14 +18,15 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.utils import timezone
 
-from linkcrm.lib.domains import DomainError, host_of_url, normalize_host, tld_of_host
-from prospects.choices import ActorKind, PipelineKind, ProspectSource, Stage, SuppressionKind
-from prospects.models import Note, Project, Prospect, StageChange, Suppression
+from linkcrm.lib.domains import DomainError, host_of_url, normalize_host, require_registrable
+from prospects.choices import ActorKind, PipelineKind, ProspectSource, Stage
+from prospects.models import Note, Project, Prospect, StageChange
 from prospects.prospect_csv import ProspectRow, parse_prospects_csv
 from prospects.services.pipeline import MAX_TAGS, PipelineError, assignee_check, tags_normalise, tags_parse
+from prospects.services.suppression import suppressed_domains
 
 # Letters, digits and inner hyphens per label (punycode included): what a mail domain can be.
-# linkcrm.lib.domains checks label lengths only, so "exa mple.com" would pass it.
+# linkcrm.lib.domains also accepts "_" and edge hyphens, which real crawled hosts carry.
 _BARE_HOST = re.compile(r"[^\s/:@?#\[\]\\]+")
 _LDH_DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 
@@ -52,32 +52,13 @@ def prospect_domain(value: str) -> str:
     text = value.strip()
     if not text:
         raise DomainError("empty value")
-    # Fast paths: a canonical host (what the gap passes) needs no normalising, a bare host no
-    # URL parsing; with one suffix lookup per value, 50k values take about a second.
-    if _LDH_DOMAIN.fullmatch(text) and not text.startswith("www."):
-        host = text
-    else:
-        host = normalize_host(text) if _BARE_HOST.fullmatch(text) else host_of_url(text)
-    suffix = tld_of_host(host)
-    if not suffix:
-        if _is_ip(host):
-            raise DomainError(f"{host} is an IP address, not a domain")
-        raise DomainError(f"{host} has no public suffix (like .com or .co.uk)")
-    if host == suffix:
-        raise DomainError(f"{host} is a public suffix, not a registrable domain")
-    # The registrable domain is the public suffix plus the one label in front of it.
-    domain = ".".join(host.split(".")[-(suffix.count(".") + 2) :])
+    # A bare host needs no URL parsing (what the gap and most CSVs pass).
+    host = normalize_host(text) if _BARE_HOST.fullmatch(text) else host_of_url(text)
+    domain = require_registrable(host)
+    # Stricter than hosts in general: a prospect's domain must be one a mail address can use.
     if not _LDH_DOMAIN.fullmatch(domain):
         raise DomainError(f"{text!r} is not a valid domain name (letters, digits and hyphens only)")
     return domain
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
 
 
 def _normalise(values: Iterable[str]) -> tuple[list[str], list[str], list[tuple[str, str]]]:
@@ -96,19 +77,6 @@ def _normalise(values: Iterable[str]) -> tuple[list[str], list[str], list[tuple[
         else:
             seen[domain] = None
     return list(seen), list(repeated), invalid
-
-
-def suppressed_domains(*, project: Project, domains: Sequence[str]) -> set[str]:
-    """Which of ``domains`` are on the project's or the global do-not-contact list."""
-    if not domains:
-        return set()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT DISTINCT value FROM {Suppression._meta.db_table}"  # noqa: S608 (table name only)
-            " WHERE kind = %s AND (project_id = %s OR project_id IS NULL) AND value = ANY(%s::text[])",
-            [SuppressionKind.DOMAIN, project.pk, list(domains)],
-        )
-        return {row[0] for row in cursor.fetchall()}
 
 
 _INSERT_SQL = """

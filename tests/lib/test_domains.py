@@ -51,3 +51,15 @@ def test_public_suffixes_are_recognised():
     assert not is_public_suffix("example.org.br")
     assert tld_of_host("shop.example.co.uk") == "co.uk"
     assert registrable_domain("a.b.c.example.com") == "example.com"
+
+
+@pytest.mark.parametrize(
+    ("host", "why"),
+    [("192.0.2.1", "IP address"), ("localhost", "no public suffix"), ("co.uk", "public suffix")],
+)
+def test_require_registrable_says_why_a_host_has_no_registrable_domain(host, why):
+    from linkcrm.lib.domains import require_registrable
+
+    with pytest.raises(DomainError, match=why):
+        require_registrable(host)
+    assert require_registrable("shop.example.co.uk") == "example.co.uk"
