@@ -102,6 +102,45 @@ def site_delete(*, site_pk: int) -> None:
         raise SiteInUse(sorted({str(obj) for obj in exc.protected_objects})[:5]) from None
 
 
+# --- rows another module already parsed ----------------------------------------------------
+
+
+class _NoProgress(ProgressReporter):
+    """Progress channel for rows already in memory: there is nothing to report or cancel."""
+
+    def publish(self, **counts: int) -> bool:
+        return False
+
+
+@transaction.atomic
+def link_import_load_parsed(
+    *, site: Site, rows: list[RefDomainRow], format: ImportFormat, provider: Provider, file_name: str,
+    created_by: AbstractBaseUser | None,
+) -> LinkImport:
+    """Merge referring-domain rows that a caller has parsed and checked (e.g. a gap export's
+    column for this site) as one finished, partial (never marks anything lost) LinkImport."""
+    link_import = LinkImport.objects.create(
+        site=site, created_by=created_by, file_name=file_name[:255], format=format,
+        kind=ImportKind.REFDOMAINS, full_snapshot=False, status=ImportStatus.RUNNING, started_at=timezone.now(),
+    )
+    target = LoadTarget(
+        import_id=link_import.id, site_id=site.id, kind=ImportKind.REFDOMAINS, provider=provider,
+        full_snapshot=False, import_date=timezone.localdate(),
+    )
+    loaded = LoadResult()
+    # Every row was checked by the caller: a single bad one fails the whole load.
+    load_rows(
+        target, rows, result=loaded, bytes_read=lambda: 0, progress=_NoProgress(link_import.id, interval=3600),
+        limits=LoadLimits(max_bad_rows=0),
+    )
+    LinkImport.objects.filter(id=link_import.id).update(
+        status=ImportStatus.SUCCEEDED, finished_at=timezone.now(), rows_read=len(rows),
+        rows_imported=loaded.rows_imported, rows_new=loaded.rows_new,
+    )
+    link_import.refresh_from_db()
+    return link_import
+
+
 # --- creating an import ------------------------------------------------------------------
 
 

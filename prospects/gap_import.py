@@ -12,7 +12,7 @@ and which column is which site.
 
 Where the rows go (the decision): into audit, as referring-domain facts of each compared site
 — exactly what a referring-domains export of that site would add — through the audit loader
-(``audit.loading.load_rows``; one LinkImport per site, not a full snapshot, so nothing is
+(``audit.services.link_import_load_parsed``; one LinkImport per site, not a full snapshot, so nothing is
 ever marked lost). The gap page then shows them with everything else, and prospects are
 created from the gap as usual. A column naming a site the project does not compare yet adds
 it as a competitor (reported); the project's own site may be one of the columns.
@@ -33,15 +33,13 @@ from typing import Any, BinaryIO
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.utils import timezone
 
-from audit.choices import ImportFormat, ImportKind, ImportStatus, Provider
+from audit.choices import ImportFormat, Provider
 from audit.importers.base import ImportRefused, RefDomainRow, RowError
 from audit.importers.reader import ExportReader, normalize_header_cell, open_export
 from audit.importers.values import parse_authority
-from audit.loading import LoadLimits, LoadResult, LoadTarget, ProgressReporter, load_rows
-from audit.models import LinkImport, Site
-from audit.services import site_get_or_create
+from audit.models import Site
+from audit.services import link_import_load_parsed, site_get_or_create
 from linkcrm.lib.domains import DomainError, domain_of_url, is_public_suffix
 from prospects.models import Project, ProjectCompetitor
 
@@ -271,31 +269,11 @@ def _compare_sites(project: Project, sites: list[Site]) -> list[str]:
     return added
 
 
-class _Silent(ProgressReporter):
-    """The loader's progress channel, unused: a gap import is read before it is loaded."""
-
-    def publish(self, **counts: int) -> bool:
-        return False
-
-
 def _load(site: Site, rows: list[RefDomainRow], layout: _Layout, file_name: str, header: str,
           created_by: AbstractBaseUser | None) -> int:  # fmt: skip
-    """One site's rows through the audit loader, recorded as a finished LinkImport of that site."""
-    link_import = LinkImport.objects.create(
-        site=site, created_by=created_by, file_name=f"{file_name} (gap export, column {header})"[:255],
-        format=layout.format, kind=ImportKind.REFDOMAINS, full_snapshot=False, status=ImportStatus.RUNNING,
-        started_at=timezone.now(),
-    )  # fmt: skip
-    target = LoadTarget(
-        import_id=link_import.id, site_id=site.id, kind=ImportKind.REFDOMAINS, provider=layout.provider,
-        full_snapshot=False, import_date=timezone.localdate(),
-    )  # fmt: skip
-    loaded = LoadResult()
-    progress = _Silent(link_import.id, interval=3600)
-    limits = LoadLimits(max_bad_rows=0)  # every row was checked while reading
-    load_rows(target, rows, result=loaded, bytes_read=lambda: 0, progress=progress, limits=limits)
-    LinkImport.objects.filter(id=link_import.id).update(
-        status=ImportStatus.SUCCEEDED, finished_at=timezone.now(), rows_read=len(rows),
-        rows_imported=loaded.rows_imported, rows_new=loaded.rows_new,
+    """One site's rows through the audit import service, recorded as a finished LinkImport."""
+    link_import = link_import_load_parsed(
+        site=site, rows=rows, format=layout.format, provider=layout.provider,
+        file_name=f"{file_name} (gap export, column {header})", created_by=created_by,
     )  # fmt: skip
     return link_import.id
