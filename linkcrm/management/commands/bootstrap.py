@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
+from linkcrm.schedules import schedules_sync
 from linkcrm.services import first_admin_ensure
 
 
@@ -12,6 +13,7 @@ class Command(BaseCommand):
         parser.add_argument("--username", default="admin")
 
     def handle(self, *args, username: str, **options) -> None:
+        schedules_sync()
         user, password = first_admin_ensure(username=username)
         if password:
             self.stdout.write(
