@@ -71,3 +71,42 @@ class AnchorCategory(models.TextChoices):
     COMPOUND = "compound", "Compound"
     EMPTY = "empty", "Empty or image"
     OTHER = "other", "Other"
+
+
+class ToxicityBand(models.TextChoices):
+    """Where a toxicity score falls; the limits are settings (LINKCRM_TOXIC_MIN, ..._POTENTIAL_MIN)."""
+
+    TOXIC = "toxic", "Toxic"
+    POTENTIAL = "potential", "Potentially toxic"
+    NON_TOXIC = "non_toxic", "Non-toxic"
+
+
+class ToxicityRunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class ReviewStatus(models.TextChoices):
+    """A reviewer's decision on a link or a whole referring domain (For review: none yet)."""
+
+    FOR_REVIEW = "for_review", "For review"
+    WHITELISTED = "whitelisted", "Whitelisted"
+    MONITOR = "monitor", "Monitor"
+    REMOVAL_REQUESTED = "removal_requested", "Removal requested"
+    DISAVOWED = "disavowed", "Disavowed"
+
+
+class DisavowKind(models.TextChoices):
+    """A disavow line: a whole host (``domain:``) or one URL."""
+
+    DOMAIN = "domain", "Domain"
+    URL = "url", "URL"
+
+
+class DisavowOrigin(models.TextChoices):
+    """How an entry got onto the list."""
+
+    REVIEW = "review", "Review decision"
+    IMPORT = "import", "Imported file"

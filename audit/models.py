@@ -14,7 +14,16 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 
-from audit.choices import ImportFormat, ImportKind, ImportStatus, LinkType
+from audit.choices import (
+    DisavowKind,
+    DisavowOrigin,
+    ImportFormat,
+    ImportKind,
+    ImportStatus,
+    LinkType,
+    ReviewStatus,
+    ToxicityRunStatus,
+)
 
 
 class Site(models.Model):
@@ -173,3 +182,163 @@ class RefDomain(models.Model):
 
     def __str__(self) -> str:
         return f"{self.domain} → {self.site}"
+
+
+# --- toxicity audit, review decisions and the disavow file (issue 6) ------------------------
+# Rows below refer to backlinks by plain id, not by ForeignKey: a cascade from Backlink would
+# make Django load every backlink of a site before deleting it (no fast delete). They hang
+# off Site, whose delete cascades to each of these tables in one statement.
+
+
+class LinkToxicity(models.Model):
+    """Toxicity of one backlink: a 0-100 score and which markers fired (audit.toxicity.MARKERS bits)."""
+
+    backlink_id = models.BigIntegerField(primary_key=True, help_text="audit_backlink.id")
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+", db_index=False)
+    score = models.SmallIntegerField()
+    markers = models.IntegerField(help_text="Bitmask of audit.toxicity.MARKERS that fired.")
+
+    class Meta:
+        ordering = ["site_id", "-score", "backlink_id"]
+        constraints = [models.CheckConstraint(condition=Q(score__gte=0, score__lte=100), name="linktox_score_0_100")]
+        indexes = [models.Index(fields=["site", "-score", "backlink_id"], name="linktox_site_score")]
+
+    def __str__(self) -> str:
+        return f"backlink {self.backlink_id}: {self.score}"
+
+
+class RefDomainToxicity(models.Model):
+    """Toxicity of one referring domain of a site: its worst link's score, every marker of its links."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+", db_index=False)
+    domain = models.CharField(max_length=253, db_collation="C")
+    score = models.SmallIntegerField()
+    markers = models.IntegerField()
+    links = models.IntegerField(help_text="Links scored for this domain.")
+    toxic_links = models.IntegerField(help_text="Of which in the toxic band.")
+
+    class Meta:
+        ordering = ["site_id", "-score", "domain"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "domain"], name="domaintox_site_domain_unique"),
+            models.CheckConstraint(condition=Q(score__gte=0, score__lte=100), name="domaintox_score_0_100"),
+        ]
+        indexes = [models.Index(fields=["site", "-score", "domain"], name="domaintox_site_score")]
+
+    def __str__(self) -> str:
+        return f"{self.domain}: {self.score}"
+
+
+class ToxicityRun(models.Model):
+    """One scoring of a site's links (after an import, or on request), with its progress."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="toxicity_runs")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    link_import = models.ForeignKey(
+        LinkImport, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text="The import that triggered it, if one did.",
+    )
+    status = models.CharField(max_length=16, choices=ToxicityRunStatus.choices, default=ToxicityRunStatus.QUEUED)
+    step = models.CharField(max_length=100, blank=True, help_text="What it is doing now.")
+    steps_done = models.SmallIntegerField(default=0)
+    steps_total = models.SmallIntegerField(default=0)
+    links_scored = models.BigIntegerField(default=0)
+    domains_scored = models.BigIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["site", "-created_at"], name="toxrun_site_recent")]
+
+    def __str__(self) -> str:
+        return f"toxicity of {self.site_id}: {self.status}"
+
+
+class ReviewDecision(models.Model):
+    """One reviewer decision on a link (``backlink_id`` set) or a whole referring domain: history,
+    never overwritten; the latest decision for a link or domain is its current status."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="review_decisions")
+    domain = models.CharField(max_length=253, db_collation="C", help_text="Registrable domain of the source.")
+    backlink_id = models.BigIntegerField(null=True, blank=True, help_text="audit_backlink.id; empty: the domain.")
+    source_url = models.TextField(blank=True, help_text="The link's source page when decided (kept if it goes).")
+    status = models.CharField(max_length=20, choices=ReviewStatus.choices)
+    reason = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["site_id", "-decided_at", "-id"]
+        indexes = [
+            models.Index(fields=["site", "domain", "-decided_at"], name="review_site_domain_recent"),
+            models.Index(fields=["backlink_id", "-decided_at"], name="review_link_recent",
+                         condition=Q(backlink_id__isnull=False)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_url or self.domain}: {self.status}"
+
+
+class DisavowEntry(models.Model):
+    """One line of a site's disavow list (``domain:host`` or a URL), with why and who added it.
+
+    Removing an entry sets ``removed_at`` (the row stays: the list's history)."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="disavow_entries")
+    kind = models.CharField(max_length=8, choices=DisavowKind.choices)
+    value = models.TextField(help_text="Host (punycode, www. folded) for domains; the URL for URLs.")
+    domain = models.CharField(max_length=253, db_collation="C", help_text="Registrable domain of the value.")
+    reason = models.TextField(blank=True)
+    origin = models.CharField(max_length=8, choices=DisavowOrigin.choices)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    added_at = models.DateTimeField()
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    removed_at = models.DateTimeField(null=True, blank=True)
+    position = models.IntegerField(default=0, help_text="Order within an imported file.")
+
+    class Meta:
+        ordering = ["site_id", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "kind", "value"], condition=Q(removed_at__isnull=True),
+                                    name="disavow_entry_active_unique"),
+        ]
+        indexes = [
+            # prospects.selectors.gap.toxic_filter_sql: "is this domain disavowed for the project's site?"
+            models.Index(fields=["site", "domain"], name="disavow_active_domain",
+                         condition=Q(removed_at__isnull=True, kind="domain")),
+        ]
+
+    def __str__(self) -> str:
+        return f"domain:{self.value}" if self.kind == DisavowKind.DOMAIN else self.value
+
+
+class DisavowVersion(models.Model):
+    """One exported disavow file of a site, stored as it was downloaded (numbered per site)."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="disavow_versions")
+    number = models.IntegerField()
+    content = models.TextField()
+    lines = models.IntegerField(help_text="Non-comment lines (entries).")
+    size = models.IntegerField(help_text="Bytes, UTF-8.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["site_id", "-number"]
+        constraints = [models.UniqueConstraint(fields=["site", "number"], name="disavow_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.site_id} v{self.number}"
