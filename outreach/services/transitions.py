@@ -1,0 +1,108 @@
+"""Guarded, logged status changes shared by the sender, the syncer and the UI.
+
+Each change is ``UPDATE … WHERE id=… AND status IN (<allowed from>)`` plus a log row in the
+same transaction (DESIGN.md §4.2): if another worker got there first, nothing changes and
+the caller learns it from the return value instead of overwriting the other's work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from outreach.choices import RUNNING_ENROLLMENT, EnrollmentStatus, MailboxStatus, OutboxStatus, StopReason
+from outreach.models import Enrollment, Mailbox, OutboundMessage, OutboundTransition
+
+# Messages that may still be withdrawn when their enrollment stops: nobody is sending them.
+WITHDRAWABLE = (OutboxStatus.QUEUED, OutboxStatus.RETRY)
+
+
+def outbound_transition(
+    *, message_id: int, from_statuses: Iterable[str], to_status: str, detail: str = "", **fields: Any
+) -> bool:
+    """Move one outbound message if it is in one of ``from_statuses``; log it. True if it moved.
+
+    ``fields`` are written in the same UPDATE (e.g. ``sent_at``, ``last_error``, ``due_at``).
+    """
+    allowed = list(from_statuses)
+    with transaction.atomic():
+        current = (
+            OutboundMessage.objects.select_for_update()
+            .filter(pk=message_id, status__in=allowed)
+            .values_list("status", flat=True)
+            .first()
+        )
+        if current is None:
+            return False
+        OutboundMessage.objects.filter(pk=message_id).update(status=to_status, **fields)
+        OutboundTransition.objects.create(
+            message_id=message_id, from_status=current, to_status=to_status, detail=detail[:1000]
+        )
+    return True
+
+
+def enrollment_stop(*, enrollment_id: int, reason: StopReason | str, at: datetime | None = None) -> bool:
+    """Stop a running enrollment and withdraw its messages nobody is sending yet. True if it stopped.
+
+    A message already being sent (``sending``) or in doubt (``unknown``) is left alone: it
+    may already be on its way, and withdrawing it would not unsend it.
+    """
+    at = at or timezone.now()
+    with transaction.atomic():
+        stopped = Enrollment.objects.filter(pk=enrollment_id, status__in=RUNNING_ENROLLMENT).update(
+            status=EnrollmentStatus.STOPPED, stop_reason=reason, stopped_at=at, next_step_at=None
+        )
+        if not stopped:
+            return False
+        withdrawn = OutboundMessage.objects.filter(enrollment_id=enrollment_id, status__in=WITHDRAWABLE)
+        for message_id in withdrawn.values_list("pk", flat=True):
+            outbound_transition(
+                message_id=message_id,
+                from_statuses=WITHDRAWABLE,
+                to_status=OutboxStatus.CANCELLED,
+                detail=f"enrollment stopped: {reason}",
+            )
+    return True
+
+
+def enrollment_pause_until(*, enrollment_id: int, until: datetime) -> bool:
+    """Pause an active enrollment until ``until`` (e.g. an out-of-office return date)."""
+    return bool(
+        Enrollment.objects.filter(pk=enrollment_id, status=EnrollmentStatus.ACTIVE).update(
+            status=EnrollmentStatus.PAUSED, paused_until=until
+        )
+    )
+
+
+def enrollment_resume(*, enrollment_id: int, next_step_at: datetime | None = None) -> bool:
+    """Resume a paused enrollment; its next step is due at ``next_step_at`` (default: now)."""
+    return bool(
+        Enrollment.objects.filter(pk=enrollment_id, status=EnrollmentStatus.PAUSED).update(
+            status=EnrollmentStatus.ACTIVE, paused_until=None, next_step_at=next_step_at or timezone.now()
+        )
+    )
+
+
+def mailbox_pause(*, mailbox_id: int, reason: str) -> bool:
+    """Pause an active mailbox (a person's choice, or an authentication failure). True if it paused.
+
+    Its queued messages stay queued: they leave when the mailbox is active again.
+    """
+    return bool(
+        Mailbox.objects.filter(pk=mailbox_id, status=MailboxStatus.ACTIVE).update(
+            status=MailboxStatus.PAUSED, paused_reason=reason[:300], paused_at=timezone.now()
+        )
+    )
+
+
+def mailbox_resume(*, mailbox_id: int) -> bool:
+    """Make a paused mailbox active again. True if it was paused."""
+    return bool(
+        Mailbox.objects.filter(pk=mailbox_id, status=MailboxStatus.PAUSED).update(
+            status=MailboxStatus.ACTIVE, paused_reason="", paused_at=None
+        )
+    )

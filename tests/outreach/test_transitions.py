@@ -1,0 +1,92 @@
+"""Guarded status changes: only from the allowed states, always logged, never over another worker."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from outreach.choices import EnrollmentStatus, MailboxStatus, OutboxStatus, StopReason
+from outreach.models import Enrollment, OutboundMessage
+from outreach.services.transitions import (
+    enrollment_pause_until,
+    enrollment_resume,
+    enrollment_stop,
+    mailbox_pause,
+    mailbox_resume,
+    outbound_transition,
+)
+from tests.outreach.world import make_project, make_sequence, make_template, prospect_with_contact, sandbox_mailbox
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def enrollment(stack, alice) -> Enrollment:
+    project = make_project("Tools", alice)
+    prospect, contact = prospect_with_contact(project, "example.org", by=alice)
+    mailbox = sandbox_mailbox(stack, alice)
+    sequence = make_sequence("Intro", (make_template("first"), 0), (make_template("follow"), 3))
+    return Enrollment.objects.create(
+        sequence=sequence, prospect=prospect, contact=contact, mailbox=mailbox, domain=prospect.domain
+    )
+
+
+def _message(enrollment: Enrollment, position: int, status: str) -> OutboundMessage:
+    return OutboundMessage.objects.create(
+        mailbox=enrollment.mailbox, enrollment=enrollment, step_position=position, prospect=enrollment.prospect,
+        contact=enrollment.contact, from_address=enrollment.mailbox.email, to_address=enrollment.contact.email,
+        subject="s", text="t", message_id=f"<m{position}.{enrollment.pk}@linkcrm.test>", status=status,
+        due_at=timezone.now(),
+    )
+
+
+def test_it_moves_only_from_an_allowed_status_and_logs_the_move(enrollment) -> None:
+    message = _message(enrollment, 1, OutboxStatus.QUEUED)
+
+    assert outbound_transition(message_id=message.pk, from_statuses=[OutboxStatus.QUEUED],
+                               to_status=OutboxStatus.SENDING, detail="claimed", claimed_by="w1")
+    # A second worker with the same stale view changes nothing.
+    assert not outbound_transition(message_id=message.pk, from_statuses=[OutboxStatus.QUEUED],
+                                   to_status=OutboxStatus.SENDING, claimed_by="w2")
+
+    message.refresh_from_db()
+    assert (message.status, message.claimed_by) == (OutboxStatus.SENDING, "w1")
+    assert [(t.from_status, t.to_status, t.detail) for t in message.transitions.all()] == [
+        (OutboxStatus.QUEUED, OutboxStatus.SENDING, "claimed")
+    ]
+
+
+def test_stopping_an_enrollment_withdraws_only_messages_nobody_is_sending(enrollment) -> None:
+    queued = _message(enrollment, 2, OutboxStatus.QUEUED)
+    sending = _message(enrollment, 1, OutboxStatus.SENDING)
+
+    assert enrollment_stop(enrollment_id=enrollment.pk, reason=StopReason.REPLIED)
+    assert not enrollment_stop(enrollment_id=enrollment.pk, reason=StopReason.MANUAL)
+
+    enrollment.refresh_from_db()
+    assert (enrollment.status, enrollment.stop_reason) == (EnrollmentStatus.STOPPED, StopReason.REPLIED)
+    assert OutboundMessage.objects.get(pk=queued.pk).status == OutboxStatus.CANCELLED
+    assert OutboundMessage.objects.get(pk=sending.pk).status == OutboxStatus.SENDING
+
+
+def test_pause_and_resume_an_enrollment(enrollment) -> None:
+    until = timezone.now() + timezone.timedelta(days=5)
+    assert enrollment_pause_until(enrollment_id=enrollment.pk, until=until)
+    assert not enrollment_pause_until(enrollment_id=enrollment.pk, until=until)  # already paused
+    enrollment.refresh_from_db()
+    assert (enrollment.status, enrollment.paused_until) == (EnrollmentStatus.PAUSED, until)
+
+    assert enrollment_resume(enrollment_id=enrollment.pk)
+    enrollment.refresh_from_db()
+    assert (enrollment.status, enrollment.paused_until) == (EnrollmentStatus.ACTIVE, None)
+    assert enrollment.next_step_at is not None
+
+
+def test_pause_and_resume_a_mailbox(enrollment) -> None:
+    mailbox = enrollment.mailbox
+    assert mailbox_pause(mailbox_id=mailbox.pk, reason="SMTP login refused")
+    mailbox.refresh_from_db()
+    assert (mailbox.status, mailbox.paused_reason) == (MailboxStatus.PAUSED, "SMTP login refused")
+    assert mailbox_resume(mailbox_id=mailbox.pk)
+    mailbox.refresh_from_db()
+    assert (mailbox.status, mailbox.paused_reason, mailbox.paused_at) == (MailboxStatus.ACTIVE, "", None)
