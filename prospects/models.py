@@ -22,6 +22,7 @@ from prospects.choices import (
     Stage,
     SuppressionKind,
 )
+from prospects.linkcheck import LinkStatus
 
 
 def default_score_weights() -> dict[str, int]:
@@ -274,3 +275,80 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+# --- acquired-link monitoring (prospects.services.monitoring writes these) ----------------------
+
+
+class AcquiredLink(models.Model):
+    """The link a prospect gave us, watched on its page: current status and when to look again.
+
+    ``status`` is the confirmed state: a Lost or Broken check only becomes the status after
+    ``failures`` reaches LINKCRM_LINKCHECK_CONFIRM_FAILURES consecutive failed checks;
+    ``last_outcome`` is what the latest check saw. Changed only through guarded updates
+    (``… WHERE status = <old>``); every check leaves a LinkCheck row.
+    """
+
+    prospect = models.OneToOneField(Prospect, on_delete=models.CASCADE, related_name="acquired_link")
+    page_url = models.URLField(max_length=2048, help_text="The linking page being checked.")
+    host = models.CharField(max_length=253, help_text="Host of page_url: requests are paced per host.")
+    status = models.CharField(max_length=16, choices=LinkStatus.choices, default=LinkStatus.PENDING)
+    last_outcome = models.CharField(max_length=16, choices=LinkStatus.choices, blank=True)
+    failures = models.SmallIntegerField(default=0, help_text="Consecutive Lost/Broken checks.")
+    anchor = models.TextField(blank=True, help_text="Anchor of the last live check.")
+    rel = models.CharField(max_length=64, blank=True, help_text="nofollow/sponsored/ugc of the last live check.")
+    target_url = models.TextField(blank=True, help_text="The href of our link, as last seen.")
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_live_at = models.DateTimeField(null=True, blank=True)
+    next_check_at = models.DateTimeField(db_index=True)
+    loss_confirmed_at = models.DateTimeField(null=True, blank=True)
+    reclaimed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["next_check_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(failures__gte=0), name="acquired_link_failures_not_negative"),
+        ]
+        indexes = [models.Index(fields=["status", "loss_confirmed_at"], name="acquired_link_status")]
+
+    def __str__(self) -> str:
+        return f"{self.page_url} ({self.status})"
+
+
+class LinkCheck(models.Model):
+    """One look at a linking page: what it answered, the link found (or not), and the status after."""
+
+    link = models.ForeignKey(AcquiredLink, on_delete=models.CASCADE, related_name="checks")
+    checked_at = models.DateTimeField()
+    host = models.CharField(max_length=253)
+    page_url = models.TextField()
+    final_url = models.TextField(blank=True)
+    outcome = models.CharField(max_length=16, choices=LinkStatus.choices)
+    status_before = models.CharField(max_length=16, choices=LinkStatus.choices)
+    status_after = models.CharField(max_length=16, choices=LinkStatus.choices)
+    failures = models.SmallIntegerField(default=0, help_text="Consecutive failures after this check.")
+    http_status = models.SmallIntegerField(null=True, blank=True)
+    target_url = models.TextField(blank=True)
+    anchor = models.TextField(blank=True)
+    rel = models.CharField(max_length=64, blank=True)
+    matching_links = models.SmallIntegerField(default=0)
+    noindex = models.BooleanField(default=False)
+    noindex_source = models.CharField(max_length=16, blank=True, help_text="meta, header or both.")
+    canonical = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    automation = models.CharField(max_length=64, blank=True, help_text="e.g. 'linkcheck.sweep'.")
+
+    class Meta:
+        ordering = ["link_id", "-checked_at", "-id"]
+        indexes = [
+            models.Index(fields=["link", "-checked_at"], name="linkcheck_link_time"),
+            # Politeness: when did we last ask this host?
+            models.Index(fields=["host", "-checked_at"], name="linkcheck_host_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.page_url}: {self.outcome}"
