@@ -327,3 +327,31 @@ def _encryption_keys() -> list[str]:
 
 LINKCRM_ENCRYPTION_KEYS = _encryption_keys()
 # --- end outreach secrets ---
+
+# --- acquired-link monitoring (prospects.services.monitoring) ---
+try:
+    # A Lost/Broken outcome becomes the link's status after this many consecutive failed checks.
+    LINKCRM_LINKCHECK_CONFIRM_FAILURES = env_int("LINKCRM_LINKCHECK_CONFIRM_FAILURES", 3, minimum=1, maximum=20)
+    # Hours between two checks of a live link, and before re-checking a failed or undecided one.
+    LINKCRM_LINKCHECK_INTERVAL_HOURS = env_int("LINKCRM_LINKCHECK_INTERVAL_HOURS", 24, minimum=1, maximum=24 * 90)
+    LINKCRM_LINKCHECK_RETRY_HOURS = env_int("LINKCRM_LINKCHECK_RETRY_HOURS", 6, minimum=1, maximum=24 * 30)
+    # Politeness: at least this many seconds between two requests to one host.
+    LINKCRM_LINKCHECK_HOST_DELAY_SECONDS = env_int("LINKCRM_LINKCHECK_HOST_DELAY_SECONDS", 10, minimum=0, maximum=3600)
+    # One sweep checks at most this many links, and at most this many on one host.
+    LINKCRM_LINKCHECK_BATCH_SIZE = env_int("LINKCRM_LINKCHECK_BATCH_SIZE", 100, minimum=1, maximum=10_000)
+    LINKCRM_LINKCHECK_PER_HOST = env_int("LINKCRM_LINKCHECK_PER_HOST", 5, minimum=1, maximum=1000)
+    # Email the assignee when a loss is confirmed (the in-app notice is always shown).
+    LINKCRM_LINKCHECK_EMAIL_ALERTS = env_bool("LINKCRM_LINKCHECK_EMAIL_ALERTS", True)
+except EnvError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
+# --- end acquired-link monitoring ---
+
+# --- outreach ---
+try:
+    # The address people reach this CRM at: one-click unsubscribe links in emails point here.
+    LINKCRM_PUBLIC_URL = (env_str("LINKCRM_PUBLIC_URL", "http://localhost:8000") or "").rstrip("/")
+    # A human reply stops every running enrollment at the same domain, not only the replier's.
+    LINKCRM_STOP_DOMAIN_ON_REPLY = env_bool("LINKCRM_STOP_DOMAIN_ON_REPLY", True)
+except EnvError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
+# --- end outreach ---
