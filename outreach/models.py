@@ -218,6 +218,10 @@ class Enrollment(models.Model):
     prospect = models.ForeignKey("prospects.Prospect", on_delete=models.CASCADE, related_name="enrollments")
     contact = models.ForeignKey("prospects.Contact", on_delete=models.CASCADE, related_name="enrollments")
     mailbox = models.ForeignKey(Mailbox, on_delete=models.PROTECT, related_name="enrollments")
+    # The page of ours this thread asks a link to ({{ target_page }} in templates); optional.
+    target_page = models.ForeignKey(
+        "prospects.TargetPage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # Denormalised from prospect.domain: "no two running enrollments at one domain" is a lookup.
     domain = models.CharField(max_length=253)
     status = models.CharField(max_length=10, choices=EnrollmentStatus.choices, default=EnrollmentStatus.ACTIVE)

@@ -1,14 +1,16 @@
+"""Outreach URLs, composed from the view modules (each owns its own ``urlpatterns``)."""
+
 from django.urls import path
 
-from outreach import views
+from outreach.views import pages
 
 app_name = "outreach"
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", pages.home, name="home"),
 ]
 
 # Mounted at /reports/ under the "reports" namespace: reports are their own nav section.
 reports_urlpatterns = (
-    [path("", views.reports, name="home")],
+    [path("", pages.reports, name="home")],
     "reports",
 )

@@ -1,0 +1,1 @@
+"""Outreach's pages, one module per screen; each module owns its ``urlpatterns``."""
