@@ -40,6 +40,7 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from audit import toxicity
 from audit.choices import ImportFormat, ImportKind, ImportStatus, Provider
 from audit.importers.base import (
     BacklinkRow,
@@ -284,6 +285,7 @@ def link_import_run(*, import_id: int) -> LinkImport:
             _load(link_import, result, progress)
             progress.close()  # before the final update locks the row
             _finish_succeeded(link_import, result)
+            toxicity.toxicity_run_queue(site=link_import.site, link_import=link_import)  # re-score on commit
     except ImportCancelled:
         _finish_failed(link_import, result, ImportStatus.CANCELLED, CANCELLED_MESSAGE)
     except ImportRefused as exc:

@@ -8,3 +8,10 @@ from audit.services import link_import_run
 def link_import_run_task(import_id: int) -> str:
     """Runs a queued link import; the outcome lives on the LinkImport row, returned as its status."""
     return link_import_run(import_id=import_id).status
+
+
+def toxicity_run_task(run_id: int) -> str:
+    """Scores a site's links for a queued ToxicityRun; returns the run's final status."""
+    from audit.toxicity import toxicity_run
+
+    return toxicity_run(run_id=run_id).status

@@ -355,3 +355,12 @@ try:
 except EnvError as exc:
     raise ImproperlyConfigured(str(exc)) from None
 # --- end outreach ---
+
+# --- toxicity audit and disavow ---
+# Score bands of the toxicity audit (audit.toxicity): toxic from LINKCRM_TOXIC_MIN to 100,
+# potentially toxic from LINKCRM_POTENTIALLY_TOXIC_MIN to just below it, non-toxic under that.
+LINKCRM_TOXIC_MIN = env_int("LINKCRM_TOXIC_MIN", 60, minimum=1, maximum=100)
+LINKCRM_POTENTIALLY_TOXIC_MIN = env_int("LINKCRM_POTENTIALLY_TOXIC_MIN", 45, minimum=1, maximum=100)
+if LINKCRM_POTENTIALLY_TOXIC_MIN >= LINKCRM_TOXIC_MIN:
+    raise ImproperlyConfigured("LINKCRM_POTENTIALLY_TOXIC_MIN must be lower than LINKCRM_TOXIC_MIN")
+# --- end toxicity audit and disavow ---
