@@ -26,7 +26,9 @@ class Periodic:
 
 
 # Apps add their sweeps here (keep sorted by name).
-SCHEDULES: list[Periodic] = []
+SCHEDULES: list[Periodic] = [
+    Periodic("links-sweep", "prospects.tasks.links_sweep_task", 15),
+]
 
 
 def schedules_sync(entries: list[Periodic] | None = None) -> list[str]:

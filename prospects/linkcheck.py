@@ -265,7 +265,9 @@ def check_page(url: str, targets: TargetSet, *, client: SafeClient) -> CheckResu
         return CheckResult(outcome=LinkStatus.UNDEFINED, url=url, error=exc.message)
     except FetchError as exc:
         # Only a name that does not resolve is the page being gone; everything else is "cannot tell".
-        outcome = LinkStatus.BROKEN if exc.message.startswith("cannot resolve") else LinkStatus.UNDEFINED
+        # The name is first looked up for robots.txt, whose failure safehttp reports as a refusal
+        # that quotes the resolver's "cannot resolve …".
+        outcome = LinkStatus.BROKEN if "cannot resolve " in exc.message else LinkStatus.UNDEFINED
         return CheckResult(outcome=outcome, url=url, error=exc.message)
     common = {"url": url, "final_url": response.final_url, "http_status": response.status_code}
     if response.status_code == 429:

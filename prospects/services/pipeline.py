@@ -78,7 +78,8 @@ def prospect_move_stage(
     Exactly one of ``actor`` (a person) and ``automation`` (a name such as ``email.reply``)
     is given. ``reject_reason`` is required for Rejected and refused otherwise; leaving
     Rejected clears it. ``linking_page_url`` (evidence of an acquired link, a page on the
-    prospect's own domain) is only accepted with Link Acquired.
+    prospect's own domain) is only accepted with Link Acquired, and Link Acquired needs it:
+    given with the move, or already on the prospect (e.g. re-acquired after a reclaim).
 
     A person moving from ``expected_from`` (the stage the screen showed; the current stage
     when None) gets ``StageConflict`` if the prospect is elsewhere now. Automation returns
@@ -133,7 +134,7 @@ def _person_move(
     reject_reason: str,
     linking_page_url: str,
 ) -> StageChange | None:
-    current = Prospect.objects.filter(pk=prospect_id).values("stage", "domain").first()
+    current = Prospect.objects.filter(pk=prospect_id).values("stage", "domain", "linking_page_url").first()
     if current is None:
         raise Prospect.DoesNotExist(f"prospect {prospect_id} does not exist")
     expected = expected_from or current["stage"]
@@ -143,7 +144,9 @@ def _person_move(
         raise StageConflict(prospect_id=prospect_id, expected=expected, actual=current["stage"])
     if expected == to_stage:
         return None
-    evidence = _checked_evidence(linking_page_url, to_stage=to_stage, domain=current["domain"])
+    evidence = _checked_evidence(
+        linking_page_url, to_stage=to_stage, domain=current["domain"], stored=current["linking_page_url"]
+    )
     change = _guarded_move(
         prospect_id=prospect_id,
         from_stage=expected,
@@ -172,7 +175,11 @@ def _automation_move(
     linking_page_url: str,
 ) -> StageChange | None:
     for _ in range(_AUTOMATION_ATTEMPTS):
-        current = Prospect.objects.filter(pk=prospect_id).values("stage", "person_moved_at", "domain").first()
+        current = (
+            Prospect.objects.filter(pk=prospect_id)
+            .values("stage", "person_moved_at", "domain", "linking_page_url")
+            .first()
+        )
         if current is None or not automation_may_move(
             from_stage=current["stage"],
             to_stage=to_stage,
@@ -180,7 +187,9 @@ def _automation_move(
             event_at=event_at,
         ):
             return None
-        evidence = _checked_evidence(linking_page_url, to_stage=to_stage, domain=current["domain"])
+        evidence = _checked_evidence(
+            linking_page_url, to_stage=to_stage, domain=current["domain"], stored=current["linking_page_url"]
+        )
         change = _guarded_move(
             prospect_id=prospect_id,
             from_stage=current["stage"],
@@ -212,10 +221,16 @@ def automation_may_move(
     return STAGE_RANK[to_stage] > STAGE_RANK[from_stage]
 
 
-def _checked_evidence(url: str, *, to_stage: str, domain: str) -> str:
-    """The linking page URL if it is acceptable evidence for this move; '' when none was given."""
+def _checked_evidence(url: str, *, to_stage: str, domain: str, stored: str = "") -> str:
+    """The linking page URL if it is acceptable evidence for this move; '' when none was given.
+
+    Link Acquired without a URL keeps the one already ``stored`` on the prospect, and is
+    refused when there is none: an acquired link is monitored on its page.
+    """
     url = url.strip()
     if not url:
+        if to_stage == Stage.LINK_ACQUIRED and not stored:
+            raise PipelineError("Link Acquired needs the linking page URL (the page on the prospect's site)")
         return ""
     if to_stage != Stage.LINK_ACQUIRED:
         raise PipelineError("a linking page URL is evidence for Link Acquired only")
@@ -308,7 +323,7 @@ def prospects_bulk_move(
                     reject_reason=reject_reason,
                     linking_page_url="",
                 )
-            except (StageConflict, Prospect.DoesNotExist) as exc:
+            except (StageConflict, Prospect.DoesNotExist, PipelineError) as exc:
                 result.skipped.append((prospect_id, str(exc)))
             else:
                 result.done.append(prospect_id)

@@ -208,7 +208,10 @@ def test_automation_never_moves_out_of_rejected(prospect, alice):
 
 
 def test_automation_never_takes_back_an_acquired_link(prospect, alice):
-    prospect_move_stage(prospect_id=prospect.pk, to_stage=Stage.LINK_ACQUIRED, actor=alice)
+    prospect_move_stage(
+        prospect_id=prospect.pk, to_stage=Stage.LINK_ACQUIRED, actor=alice,
+        linking_page_url="https://blog.example.com/post",
+    )  # fmt: skip
     later = timezone.now() + timedelta(minutes=1)
     assert (
         prospect_move_stage(
@@ -349,8 +352,9 @@ def test_many_simultaneous_movers_exactly_one_wins(project, alice, bob):
             start.wait(10)
             results.append(
                 prospect_move_stage(
-                    prospect_id=prospect.pk, to_stage=to_stage, expected_from=Stage.TO_CONTACT, actor=bob
-                )
+                    prospect_id=prospect.pk, to_stage=to_stage, expected_from=Stage.TO_CONTACT, actor=bob,
+                    linking_page_url="https://crowd.com/links" if to_stage == Stage.LINK_ACQUIRED else "",
+                )  # fmt: skip
             )
         except StageConflict as exc:
             results.append(exc)
