@@ -202,14 +202,17 @@ def _shared_sql(n: int, has_you: bool) -> str:
 
 
 def toxic_filter_sql() -> str:
-    """Hide domains flagged toxic or disavowed. Until the toxicity audit and disavow list exist
-    (issue 6), "toxic" is a provider flag on any of the domain's links to the compared sites:
-    Ahrefs "is spam", or a Semrush Backlink Audit toxic score in Semrush's toxic band.
-    Swap this one function when audit has its own verdicts."""
+    """Hide domains flagged toxic or disavowed. "Toxic" is a provider flag on any of the
+    domain's links to the compared sites: Ahrefs "is spam", or a Semrush Backlink Audit toxic
+    score in Semrush's toxic band. "Disavowed" is a whole-domain entry (``domain:<domain>``)
+    on the disavow list of the project's own site (audit.models.DisavowEntry, index
+    ``disavow_active_domain``)."""
     return (
         "NOT EXISTS (SELECT 1 FROM audit_backlink b WHERE b.site_id = ANY(%(sites)s)"
         " AND b.source_domain = g.domain"
         f" AND (b.ahrefs_is_spam OR b.semrush_toxic_score >= {TOXIC_SCORE_MIN}))"
+        " AND NOT EXISTS (SELECT 1 FROM audit_disavowentry d WHERE d.site_id = %(you)s"
+        " AND d.domain = g.domain AND d.value = g.domain AND d.kind = 'domain' AND d.removed_at IS NULL)"
     )
 
 
