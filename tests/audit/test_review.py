@@ -54,7 +54,9 @@ def test_a_link_decision_overrides_an_older_domain_decision(site, manager):
                          backlink_ids=[casino.id])
     page = audit_selectors.findings_page(site, FindingsQuery(by="links", q="spam.org"))
     statuses = {row.source_url: row.status for row in page.rows}
-    assert statuses == {"https://spam.org/casino": ReviewStatus.DISAVOWED, "https://www.spam.org/b": ReviewStatus.MONITOR}
+    assert statuses == {
+        "https://spam.org/casino": ReviewStatus.DISAVOWED, "https://www.spam.org/b": ReviewStatus.MONITOR,
+    }
     assert _active(site) == ["https://spam.org/casino"]
     only = audit_selectors.findings_page(site, FindingsQuery(by="links", status=ReviewStatus.DISAVOWED))
     assert [row.backlink_id for row in only.rows] == [casino.id]
