@@ -1,0 +1,484 @@
+"""Report reads: every figure is one SQL aggregate over the stage log, the outbox and the inbox.
+
+Nothing here loops over rows in Python; Python only names the groups (a few dozen labels) and
+zero-fills week labels. The definitions are the texts in ``outreach.reports.formulas``.
+
+Scope (``ReportFilter``): the acquisition pipeline only; optionally one project; and, for
+outreach staff, only *their own* prospects — assigned to them, or enrolled by them, or emailed
+from a mailbox they own. Managers and admins see everyone's. The scope is applied in SQL
+here, so no view can forget it.
+
+SQL is assembled from fixed fragments in this module only; every value (dates, ids, stage
+names, the time zone) is a bound parameter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection
+
+from audit.models import RefDomain, Site
+from audit.selectors import new_lost_series
+from linkcrm.choices import Role
+from linkcrm.permissions import has_role
+from outreach.choices import MessageKind, OutboxStatus
+from outreach.models import EmailTemplate, Mailbox, TemplateVersion
+from outreach.models import Sequence as OutreachSequence
+from outreach.reports.formulas import rate
+from prospects.choices import STAGE_RANK, PipelineKind, Stage
+from prospects.linkcheck import LOSS_STATUSES
+from prospects.models import Project
+
+ORDERED_STAGES: tuple[str, ...] = tuple(sorted(STAGE_RANK, key=STAGE_RANK.__getitem__))
+FUNNEL_STAGES: tuple[str, ...] = (*ORDERED_STAGES, Stage.REJECTED)
+# Stages a prospect is being worked in: "stale" when nothing happened there for a while.
+ACTIVE_STAGES: tuple[str, ...] = (Stage.TO_CONTACT, Stage.CONTACTED, Stage.REPLY_RECEIVED)
+
+
+# --- the filter ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    """What a report counts: a period of whole days (both ends included), a project or all, a scope.
+
+    ``user_id`` None means everyone's numbers (managers, admins); an id limits every figure
+    to that outreach user's own prospects.
+    """
+
+    start: date
+    end: date
+    project_id: int | None = None
+    user_id: int | None = None
+    tz: str = field(default_factory=lambda: settings.TIME_ZONE)
+
+    @property
+    def start_at(self) -> datetime:
+        return datetime.combine(self.start, time.min, tzinfo=ZoneInfo(self.tz))
+
+    @property
+    def end_at(self) -> datetime:
+        """The first moment after the period (midnight after ``end``)."""
+        return datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=ZoneInfo(self.tz))
+
+    def params(self) -> dict[str, Any]:
+        """The bound parameters every report query may use."""
+        return {
+            "start": self.start_at, "end": self.end_at, "project": self.project_id, "uid": self.user_id,
+            "tz": self.tz, "pipeline": PipelineKind.ACQUISITION, "sent": OutboxStatus.SENT,
+            "reply": MessageKind.REPLY, "bounce": MessageKind.BOUNCE, "acquired": Stage.LINK_ACQUIRED,
+            "loss": sorted(LOSS_STATUSES), "active": list(ACTIVE_STAGES),
+        }  # fmt: skip
+
+
+def scope_user_id(user: AbstractBaseUser) -> int | None:
+    """None (everyone's numbers) for managers and admins; the user's own id for outreach staff."""
+    return None if has_role(user, Role.MANAGER) else user.pk
+
+
+# A prospect is an outreach user's own when assigned to them, enrolled by them, or emailed from
+# their mailbox. EXISTS probes use the foreign-key indexes on enrollment/outbound prospect_id.
+_OWN_SQL = (
+    "({p}.assignee_id = %(uid)s"
+    " OR EXISTS (SELECT 1 FROM outreach_enrollment oe WHERE oe.prospect_id = {p}.id AND oe.enrolled_by_id = %(uid)s)"
+    " OR EXISTS (SELECT 1 FROM outreach_outboundmessage om JOIN outreach_mailbox ob ON ob.id = om.mailbox_id"
+    " WHERE om.prospect_id = {p}.id AND ob.owner_id = %(uid)s))"
+)
+
+
+def scope_sql(report: ReportFilter, alias: str = "p") -> str:
+    """The WHERE fragment limiting prospect ``alias`` to the filter's pipeline, project and person."""
+    parts = [f"{alias}.pipeline = %(pipeline)s"]
+    if report.project_id is not None:
+        parts.append(f"{alias}.project_id = %(project)s")
+    if report.user_id is not None:
+        parts.append(_OWN_SQL.format(p=alias))
+    return " AND ".join(parts)
+
+
+def _fetch(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+# --- funnel ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FunnelRow:
+    """One stage: prospects that entered it in the period, how many reached the next, time spent."""
+
+    stage: str
+    label: str
+    entered: int
+    converted: int | None  # None: no next stage (Link Acquired, Rejected)
+    median_days: float | None
+    stays: int  # ended stays the median is taken over
+
+    @property
+    def conversion(self) -> float | None:
+        return None if self.converted is None else rate(self.converted, self.entered)
+
+
+def _funnel_counts_sql(report: ReportFilter) -> tuple[str, dict[str, Any]]:
+    params = report.params()
+    entered, converted = [], []
+    for index, stage in enumerate(FUNNEL_STAGES):
+        params[f"s{index}"] = stage
+        entered.append(
+            f"min(c.created_at) FILTER (WHERE c.to_stage = %(s{index})s "
+            f"AND c.created_at >= %(start)s AND c.created_at < %(end)s) AS e{index}"
+        )
+    for index in range(1, len(ORDERED_STAGES)):
+        params[f"later{index}"] = list(ORDERED_STAGES[index:])
+        # Latest move into this stage or beyond: "reached it after entering the previous one".
+        entered.append(f"max(c.created_at) FILTER (WHERE c.to_stage = ANY(%(later{index})s)) AS r{index}")
+        converted.append(f"count(*) FILTER (WHERE e{index - 1} IS NOT NULL AND r{index} >= e{index - 1})")
+    counts = ", ".join(f"count(e{index})" for index in range(len(FUNNEL_STAGES)))
+    sql = (
+        f"SELECT {counts}, {', '.join(converted)} FROM ("  # noqa: S608 - fixed fragments only
+        f" SELECT c.prospect_id, {', '.join(entered)}"
+        " FROM prospects_stagechange c JOIN prospects_prospect p ON p.id = c.prospect_id"
+        f" WHERE {scope_sql(report)} AND c.prospect_id IN ("
+        "  SELECT prospect_id FROM prospects_stagechange WHERE created_at >= %(start)s AND created_at < %(end)s)"
+        " GROUP BY c.prospect_id) per_prospect"
+    )
+    return sql, params
+
+
+_MEDIAN_SQL = """
+SELECT to_stage, percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM left_at - created_at)),
+       count(*)
+FROM (
+  SELECT c.to_stage, c.created_at,
+         lead(c.created_at) OVER (PARTITION BY c.prospect_id ORDER BY c.created_at, c.id) AS left_at
+  FROM prospects_stagechange c JOIN prospects_prospect p ON p.id = c.prospect_id
+  WHERE {scope} AND c.prospect_id IN (
+    SELECT prospect_id FROM prospects_stagechange WHERE created_at >= %(start)s AND created_at < %(end)s)
+) stays
+WHERE created_at >= %(start)s AND created_at < %(end)s AND left_at IS NOT NULL
+GROUP BY to_stage
+"""
+
+
+def funnel(report: ReportFilter) -> list[FunnelRow]:
+    """Entered, converted to the next stage and median days in stage, for each stage in order."""
+    sql, params = _funnel_counts_sql(report)
+    row = _fetch(sql, params)[0]
+    n = len(FUNNEL_STAGES)
+    entered, converted = row[:n], row[n:]
+    medians = {
+        stage: (seconds, stays)
+        for stage, seconds, stays in _fetch(_MEDIAN_SQL.format(scope=scope_sql(report)), report.params())
+    }
+    labels = dict(Stage.choices)
+    result = []
+    for index, stage in enumerate(FUNNEL_STAGES):
+        seconds, stays = medians.get(stage, (None, 0))
+        result.append(FunnelRow(
+            stage=stage, label=labels[stage], entered=entered[index],
+            converted=converted[index] if index < len(converted) else None,
+            median_days=None if seconds is None else round(seconds / 86400, 1), stays=stays,
+        ))  # fmt: skip
+    return result
+
+
+# --- outreach rates and breakdowns -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RateRow:
+    """Prospect counts for one group of sent emails (or the total), with the rates derived from them."""
+
+    key: Any
+    label: str
+    messages: int
+    contacted: int
+    replied: int
+    bounced: int
+    won: int
+
+    @property
+    def reply_rate(self) -> float | None:
+        return rate(self.replied, self.contacted)
+
+    @property
+    def bounce_rate(self) -> float | None:
+        return rate(self.bounced, self.contacted)
+
+    @property
+    def win_rate(self) -> float | None:
+        return rate(self.won, self.contacted)
+
+
+# Breakdown name -> column of the ``sent`` CTE below.
+DIMENSIONS: dict[str, str] = {
+    "sequence": "sequence_id", "template": "template_id", "version": "template_version_id",
+    "step": "step_position", "mailbox": "mailbox_id", "assignee": "assignee_id", "month": "month",
+}  # fmt: skip
+
+_RATES_SQL = """
+WITH sent AS MATERIALIZED (
+  SELECT m.id, m.prospect_id, m.mailbox_id, m.step_position, m.template_version_id, e.sequence_id,
+         tv.template_id, p.assignee_id, date_trunc('month', m.sent_at AT TIME ZONE %(tz)s)::date AS month
+  FROM outreach_outboundmessage m
+  JOIN prospects_prospect p ON p.id = m.prospect_id
+  LEFT JOIN outreach_enrollment e ON e.id = m.enrollment_id
+  LEFT JOIN outreach_templateversion tv ON tv.id = m.template_version_id
+  WHERE m.status = %(sent)s AND m.sent_at >= %(start)s AND m.sent_at < %(end)s AND {scope}
+), answers AS (
+  SELECT answered_id, bool_or(kind = %(reply)s) AS replied, bool_or(kind = %(bounce)s AND permanent) AS bounced
+  FROM (
+    SELECT i.kind, i.permanent, COALESCE(i.matched_message_id, (
+             SELECT o.id FROM outreach_outboundmessage o
+             WHERE o.enrollment_id = i.enrollment_id AND o.status = %(sent)s AND o.sent_at <= i.received_at
+             ORDER BY o.sent_at DESC, o.id DESC LIMIT 1)) AS answered_id
+    FROM outreach_inboundmessage i
+    WHERE i.kind IN (%(reply)s, %(bounce)s) AND i.received_at >= %(start)s
+      AND i.prospect_id IN (SELECT prospect_id FROM sent)
+  ) resolved
+  GROUP BY answered_id
+), won AS (
+  SELECT DISTINCT c.prospect_id FROM prospects_stagechange c
+  WHERE c.to_stage = %(acquired)s AND c.prospect_id IN (SELECT prospect_id FROM sent)
+)
+SELECT {groupings}, {columns}, count(*), count(DISTINCT s.prospect_id),
+       count(DISTINCT s.prospect_id) FILTER (WHERE a.replied),
+       count(DISTINCT s.prospect_id) FILTER (WHERE a.bounced),
+       count(DISTINCT s.prospect_id) FILTER (WHERE w.prospect_id IS NOT NULL)
+FROM sent s LEFT JOIN answers a ON a.answered_id = s.id LEFT JOIN won w ON w.prospect_id = s.prospect_id
+GROUP BY GROUPING SETS ((){sets})
+"""
+
+
+@dataclass(frozen=True)
+class Rates:
+    """The totals row and one list of rows per requested breakdown."""
+
+    total: RateRow
+    breakdowns: dict[str, list[RateRow]]
+
+
+def outreach_rates(report: ReportFilter, dimensions: Sequence[str] = tuple(DIMENSIONS)) -> Rates:
+    """Totals and breakdowns of contacted/replied/bounced/won prospects, in one GROUPING SETS query."""
+    columns = [f"s.{DIMENSIONS[name]}" for name in dimensions]
+    sql = _RATES_SQL.format(
+        scope=scope_sql(report),
+        groupings=", ".join(f"GROUPING({column})" for column in columns) if columns else "0",
+        columns=", ".join(columns) if columns else "NULL",
+        sets="".join(f", ({column})" for column in columns),
+    )
+    width = max(len(columns), 1)
+    total = RateRow(None, "All", 0, 0, 0, 0, 0)
+    raw: dict[str, list[tuple[Any, ...]]] = {name: [] for name in dimensions}
+    for row in _fetch(sql, report.params()):
+        flags, keys, counts = row[:width], row[width:2 * width], row[2 * width:]
+        grouped = [name for name, flag in zip(dimensions, flags, strict=False) if flag == 0]
+        if not grouped or not columns:
+            total = RateRow(None, "All", *counts)
+        else:
+            raw[grouped[0]].append((keys[dimensions.index(grouped[0])], *counts))
+    return Rates(total, {name: _labelled(name, rows) for name, rows in raw.items()})
+
+
+def _labelled(dimension: str, rows: list[tuple[Any, ...]]) -> list[RateRow]:
+    """Name each group's key (a handful of lookups by primary key), sorted by label."""
+    labels = LABELLERS[dimension]([key for key, *_ in rows if key is not None])
+    result = [RateRow(key, labels.get(key, "—") if key is not None else "—", *counts) for key, *counts in rows]
+    return sorted(result, key=lambda r: (r.key is None, r.key if dimension in ("step", "month") else r.label))
+
+
+def _label_sequences(keys: Iterable[int]) -> dict[Any, str]:
+    return dict(OutreachSequence.objects.filter(pk__in=keys).values_list("pk", "name"))
+
+
+def _label_templates(keys: Iterable[int]) -> dict[Any, str]:
+    return dict(EmailTemplate.objects.filter(pk__in=keys).values_list("pk", "name"))
+
+
+def _label_versions(keys: Iterable[int]) -> dict[Any, str]:
+    rows = TemplateVersion.objects.filter(pk__in=keys).values_list("pk", "template__name", "number")
+    return {pk: f"{name} v{number}" for pk, name, number in rows}
+
+
+def _label_mailboxes(keys: Iterable[int]) -> dict[Any, str]:
+    return {pk: f"{name} <{email}>" for pk, name, email in Mailbox.objects.filter(pk__in=keys).values_list(
+        "pk", "name", "email")}  # fmt: skip
+
+
+def _label_users(keys: Iterable[int]) -> dict[Any, str]:
+    users = get_user_model().objects.filter(pk__in=keys)
+    return {user.pk: user.get_full_name() or user.get_username() for user in users}
+
+
+LABELLERS: dict[str, Callable[[list[Any]], dict[Any, str]]] = {
+    "sequence": _label_sequences, "template": _label_templates, "version": _label_versions,
+    "step": lambda keys: {key: f"Step {key}" for key in keys}, "mailbox": _label_mailboxes,
+    "assignee": _label_users, "month": lambda keys: {key: key.strftime("%Y-%m") for key in keys},
+}  # fmt: skip
+
+
+# --- acquisition: velocity, authority, losses ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Acquisition:
+    """Links acquired and lost in the period, per week (Monday start, zero-filled) and in total."""
+
+    weeks: list[date]
+    acquired_per_week: list[int]
+    lost_per_week: list[int]
+    acquired: int
+    average_authority: float | None
+    with_authority: int
+    lost: int
+    moved_out: int
+
+    @property
+    def rows(self) -> list[tuple[date, int, int]]:
+        return list(zip(self.weeks, self.acquired_per_week, self.lost_per_week, strict=True))
+
+
+_WEEKLY_SQL = """
+SELECT 'acquired', date_trunc('week', c.created_at AT TIME ZONE %(tz)s)::date, count(DISTINCT c.prospect_id)
+FROM prospects_stagechange c JOIN prospects_prospect p ON p.id = c.prospect_id
+WHERE c.to_stage = %(acquired)s AND c.created_at >= %(start)s AND c.created_at < %(end)s AND {scope}
+GROUP BY 2
+UNION ALL
+SELECT 'lost', date_trunc('week', l.loss_confirmed_at AT TIME ZONE %(tz)s)::date, count(*)
+FROM prospects_acquiredlink l JOIN prospects_prospect p ON p.id = l.prospect_id
+WHERE l.status = ANY(%(loss)s) AND l.loss_confirmed_at >= %(start)s AND l.loss_confirmed_at < %(end)s AND {scope}
+GROUP BY 2
+"""
+
+_ACQUIRED_SQL = """
+SELECT count(*), avg(p.authority), count(p.authority),
+  (SELECT count(DISTINCT c.prospect_id) FROM prospects_stagechange c JOIN prospects_prospect p ON p.id = c.prospect_id
+   WHERE c.from_stage = %(acquired)s AND c.created_at >= %(start)s AND c.created_at < %(end)s AND {scope})
+FROM prospects_prospect p
+WHERE {scope} AND p.id IN (
+  SELECT prospect_id FROM prospects_stagechange
+  WHERE to_stage = %(acquired)s AND created_at >= %(start)s AND created_at < %(end)s)
+"""
+
+
+def week_starts(start: date, end: date) -> list[date]:
+    """Mondays of every week touching [start, end]."""
+    first = start - timedelta(days=start.weekday())
+    return [first + timedelta(weeks=n) for n in range((end - first).days // 7 + 1)]
+
+
+def acquisition(report: ReportFilter) -> Acquisition:
+    """Velocity (acquired per week), average authority, and losses of acquired links in the period."""
+    params = report.params()
+    weekly: dict[tuple[str, date], int] = {
+        (kind, week): n for kind, week, n in _fetch(_WEEKLY_SQL.format(scope=scope_sql(report)), params)
+    }
+    acquired, average, with_authority, moved_out = _fetch(_ACQUIRED_SQL.format(scope=scope_sql(report)), params)[0]
+    weeks = week_starts(report.start, report.end)
+    lost_per_week = [weekly.get(("lost", week), 0) for week in weeks]
+    return Acquisition(
+        weeks=weeks, acquired_per_week=[weekly.get(("acquired", week), 0) for week in weeks],
+        lost_per_week=lost_per_week, acquired=acquired,
+        average_authority=None if average is None else round(float(average), 1), with_authority=with_authority,
+        lost=sum(lost_per_week), moved_out=moved_out,
+    )  # fmt: skip
+
+
+# --- referring-domain growth --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SiteGrowth:
+    """One site's live referring domains at the end of each month."""
+
+    domain: str
+    is_own: bool
+    live: list[int]
+
+
+@dataclass(frozen=True)
+class Growth:
+    months: list[date]
+    sites: list[SiteGrowth]
+
+
+def _live_by_month(site: Site, months: list[date]) -> list[int]:
+    """Live referring domains at the end of each month, anchored on today's live count."""
+    series = new_lost_series(site, period="month", of="refdomains", max_points=100_000)
+    live_now = RefDomain.objects.filter(site=site, lost_at__isnull=True).count()
+    net = {start: new - lost for start, new, lost in series.rows}
+    values = []
+    for month in months:
+        # Undo every change after this month: live then = live now - net change since.
+        values.append(live_now - sum(change for start, change in net.items() if start > month))
+    return values
+
+
+def refdomain_growth(project: Project | None, *, max_months: int = 24) -> Growth:
+    """The project site's and its competitors' live referring domains per month (last ``max_months``)."""
+    if project is None:
+        return Growth([], [])
+    sites: list[tuple[Site, bool]] = [(project.site, True)] if project.site_id else []
+    sites += [(site, False) for site in project.competitors.order_by("domain")]
+    if not sites:
+        return Growth([], [])
+    starts = [start for site, _ in sites for start in new_lost_series(site, period="month", of="refdomains").starts]
+    if not starts:
+        return Growth([], [SiteGrowth(site.domain, own, []) for site, own in sites])
+    months = [min(starts)]
+    while months[-1] < max(starts):
+        month = months[-1]
+        months.append(date(month.year + month.month // 12, month.month % 12 + 1, 1))
+    months = months[-max_months:]
+    return Growth(months, [SiteGrowth(site.domain, own, _live_by_month(site, months)) for site, own in sites])
+
+
+# --- stale prospects -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaleProspect:
+    prospect_id: int
+    domain: str
+    project: str
+    stage: str
+    assignee: str
+    last_activity: datetime
+
+
+_STALE_SQL = """
+SELECT p.id, p.domain, pr.name, p.stage, COALESCE(u.username, ''), act.last_at, count(*) OVER ()
+FROM prospects_prospect p
+JOIN prospects_project pr ON pr.id = p.project_id
+LEFT JOIN auth_user u ON u.id = p.assignee_id
+CROSS JOIN LATERAL (SELECT GREATEST(
+    p.stage_changed_at,
+    (SELECT max(m.sent_at) FROM outreach_outboundmessage m WHERE m.prospect_id = p.id AND m.status = %(sent)s),
+    (SELECT max(i.received_at) FROM outreach_inboundmessage i WHERE i.prospect_id = p.id)) AS last_at) act
+WHERE {scope} AND p.stage = ANY(%(active)s) AND p.stage_changed_at < %(cutoff)s AND act.last_at < %(cutoff)s
+ORDER BY act.last_at, p.id
+LIMIT %(limit)s
+"""
+
+
+def stale_prospects(
+    report: ReportFilter, *, now: datetime, days: int, limit: int = 50
+) -> tuple[int, list[StaleProspect]]:
+    """Prospects being worked with no activity for ``days`` days (oldest first) and how many in all.
+
+    The report's period is ignored: staleness is measured back from ``now``.
+    """
+    params = {**report.params(), "cutoff": now - timedelta(days=days), "limit": limit}
+    rows = _fetch(_STALE_SQL.format(scope=scope_sql(report)), params)
+    total = rows[0][-1] if rows else 0
+    return total, [StaleProspect(*row[:-1]) for row in rows]
