@@ -393,3 +393,19 @@ class InboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.subject[:60]}"
+
+
+class ReportSubscription(models.Model):
+    """A person's opt-in to the weekly report digest (managers and admins; see outreach.reports.digest)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="report_subscription")
+    weekly_digest = models.BooleanField(default=True)
+    # When the last digest was queued for this person: a second run within the week sends nothing.
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["user_id"]
+
+    def __str__(self) -> str:
+        return f"digest for {self.user_id} ({'on' if self.weekly_digest else 'off'})"
