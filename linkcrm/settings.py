@@ -364,3 +364,13 @@ LINKCRM_POTENTIALLY_TOXIC_MIN = env_int("LINKCRM_POTENTIALLY_TOXIC_MIN", 45, min
 if LINKCRM_POTENTIALLY_TOXIC_MIN >= LINKCRM_TOXIC_MIN:
     raise ImproperlyConfigured("LINKCRM_POTENTIALLY_TOXIC_MIN must be lower than LINKCRM_TOXIC_MIN")
 # --- end toxicity audit and disavow ---
+
+# --- outreach reports (outreach.reports) ---
+try:
+    # The Mailbox (its email address) that sends the weekly report digest; unset: no digest is sent.
+    LINKCRM_DIGEST_MAILBOX = (env_str("LINKCRM_DIGEST_MAILBOX", "") or "").strip().lower()
+    # A prospect in To Contact, Contacted or Reply Received with no activity for this many days is "stale".
+    LINKCRM_DIGEST_STALE_DAYS = env_int("LINKCRM_DIGEST_STALE_DAYS", 14, minimum=1, maximum=365)
+except EnvError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
+# --- end outreach reports ---
