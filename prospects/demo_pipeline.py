@@ -24,6 +24,7 @@ from django.utils import timezone
 from audit.models import Backlink
 from linkcrm.choices import Role
 from linkcrm.services import user_create
+from prospects import demo_monitoring
 from prospects.choices import ProspectSource, RejectReason, Stage
 from prospects.models import Project, ProjectCompetitor, Prospect, StageChange
 from prospects.services.creation import prospects_create
@@ -94,6 +95,7 @@ def load(project: Project) -> int:
         for index, (prospect, stage) in enumerate(zip(prospects, plan, strict=False)):
             _work(prospect, stage, index=index, staff=staff, rng=rng, clock=clock)
         _reminders(prospects, staff=staff, clock=clock)
+        demo_monitoring.load(project, now=clock.now)
     return min(len(prospects), len(plan))
 
 
@@ -220,7 +222,8 @@ def _step(prospect: Prospect, step: str, *, owner: AbstractBaseUser | None, when
         _move(prospect, step, when=when, actor=owner, reason="They published it.",
               linking_page_url=f"https://{prospect.domain}/best-outdoor-gear")  # fmt: skip
     else:
-        _move(prospect, step, when=when, automation="link.verified", reason="Link found live on their page.")
+        _move(prospect, step, when=when, automation="link.verified", reason="Link found live on their page.",
+              linking_page_url=f"https://{prospect.domain}/gear-we-love")  # fmt: skip
 
 
 def _move(prospect: Prospect, to_stage: str, *, when: datetime, actor: AbstractBaseUser | None = None,

@@ -18,8 +18,16 @@ from prospects.selectors.projects import project_list_for_user
 
 
 def monitored_links() -> QuerySet[AcquiredLink]:
-    """Links still worth checking: their prospect is in Link Acquired (link building)."""
-    return AcquiredLink.objects.filter(prospect__stage=Stage.LINK_ACQUIRED, prospect__pipeline=PipelineKind.ACQUISITION)
+    """Links still worth checking: their prospect is in Link Acquired (link building).
+
+    Demo projects are left out: their history is written by the demo loader, and their
+    domains are sites nobody asked us to visit.
+    """
+    return AcquiredLink.objects.filter(
+        prospect__stage=Stage.LINK_ACQUIRED,
+        prospect__pipeline=PipelineKind.ACQUISITION,
+        prospect__project__is_demo=False,
+    )
 
 
 def links_due_ids(*, now: datetime, batch: int, per_host: int) -> list[int]:
@@ -86,8 +94,8 @@ def acquired_links_for_user(user: AbstractBaseUser) -> QuerySet[AcquiredLink]:
 def lost_links_for_user(user: AbstractBaseUser, *, limit: int = 20) -> list[AcquiredLink]:
     """Confirmed losses on the user's prospects waiting for a decision (reclaim), newest first."""
     return list(
-        monitored_links()
-        .filter(prospect__assignee=user, status__in=LOSS_STATUSES, reclaimed_at__isnull=True)
+        AcquiredLink.objects.filter(prospect__stage=Stage.LINK_ACQUIRED, prospect__assignee=user)
+        .filter(status__in=LOSS_STATUSES, reclaimed_at__isnull=True)
         .select_related("prospect", "prospect__project")
         .order_by("-loss_confirmed_at", "-id")[:limit]
     )

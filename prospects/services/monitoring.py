@@ -160,10 +160,12 @@ def acquired_link_record(
     checked_at: datetime,
     actor: AbstractBaseUser | None = None,
     automation: str = "",
+    alert: bool = True,
 ) -> LinkCheck:
     """Apply one check to the link: guarded status update, history row, profile and alert.
 
     Retries its read-decide-update when another writer changed the link in between.
+    ``alert=False`` (demo history) sends no email for a confirmed loss.
     """
     confirm = settings.LINKCRM_LINKCHECK_CONFIRM_FAILURES
     for _ in range(_RECORD_ATTEMPTS):
@@ -173,7 +175,7 @@ def acquired_link_record(
             if not _guarded_update(link, step, checked_at=checked_at):
                 continue
             check = _history_row(link, step, result, checked_at=checked_at, actor=actor, automation=automation)
-            _after_change(link, step, result, checked_at=checked_at)
+            _after_change(link, step, result, checked_at=checked_at, alert=alert)
             return check
     raise MonitoringError(f"link {link_id} kept changing under us; check not recorded")
 
@@ -220,7 +222,9 @@ def _history_row(
     )  # fmt: skip
 
 
-def _after_change(link: AcquiredLink, step: Transition, result: CheckResult, *, checked_at: datetime) -> None:
+def _after_change(
+    link: AcquiredLink, step: Transition, result: CheckResult, *, checked_at: datetime, alert: bool
+) -> None:
     """Log a status change; record the link in the site's profile; alert on a confirmed loss."""
     if step.status != link.status:
         logger.info("acquired link %s (%s): %s -> %s", link.pk, link.page_url, link.status, step.status)
@@ -232,7 +236,8 @@ def _after_change(link: AcquiredLink, step: Transition, result: CheckResult, *, 
             backlink_mark_verified_lost(
                 site_id=site_id, source_url=link.page_url, target_url=link.target_url, lost_on=checked_at.date()
             )
-        transaction.on_commit(lambda: _email_loss(link.pk))
+        if alert:
+            transaction.on_commit(lambda: _email_loss(link.pk))
 
 
 def _record_verified(site_id: int, link: AcquiredLink, result: CheckResult, *, checked_at: datetime) -> None:
