@@ -168,7 +168,8 @@ def _start_smtpd(config: StackConfig) -> None:
     process = subprocess.Popen(
         [
             sys.executable, "-m", "linkcrm.localstack.smtpd",
-            "--port", str(config.smtp_port), "--lmtp-port", str(config.lmtp_port), "--pidfile", str(pidfile),
+            "--port", str(config.smtp_port), "--lmtp-port", str(config.lmtp_port),
+            "--imap-port", str(config.imap_port), "--pidfile", str(pidfile),
         ],
         cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         start_new_session=True,  # Ctrl-C in the terminal is handled by the runner, not by each child

@@ -5,7 +5,13 @@ message is already readable over IMAP: tests need no waiting. AUTH is offered wi
 (loopback only) and accepts any user with the sandbox password, so a mailbox configured
 like a real provider's works unchanged against the sandbox.
 
-Run as ``python -m linkcrm.localstack.smtpd --port 2525 --lmtp-port 2424``.
+Like Gmail and most hosted providers, it files a copy of what an *authenticated* client
+submits in that user's Sent folder (over IMAP, with the sandbox password), so the outbox's
+reconciliation and a mailbox with ``server_saves_sent`` behave as they would for real. An
+unauthenticated submission is not filed: a mailbox without an SMTP login emulates a server
+that leaves filing to the client.
+
+Run as ``python -m linkcrm.localstack.smtpd --port 2525 --lmtp-port 2424 --imap-port 1143``.
 """
 
 from __future__ import annotations
@@ -15,7 +21,9 @@ import asyncio
 import logging
 import os
 import signal
+import imaplib
 import smtplib
+import time
 from pathlib import Path
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
@@ -30,8 +38,10 @@ class LmtpRelay:
     smtplib.LMTP reads only one answer (see INFRA-NOTES).
     """
 
-    def __init__(self, lmtp_port: int) -> None:
+    def __init__(self, lmtp_port: int, imap_port: int | None = None, password: str = "") -> None:
         self.lmtp_port = lmtp_port
+        self.imap_port = imap_port
+        self.password = password
 
     def _deliver(self, sender: str, recipient: str, content: bytes) -> tuple[int, str]:
         try:
@@ -61,7 +71,19 @@ class LmtpRelay:
         if failed and len(failed) == len(results):
             code, text = failed[0]
             return f"{code} {text}"
+        login = session.auth_data if session.authenticated else None
+        if isinstance(login, str) and self.imap_port:
+            await loop.run_in_executor(None, self.save_sent, login, content)
         return "250 OK delivered to the sandbox"
+
+    def save_sent(self, login: str, content: bytes) -> None:
+        """File a copy in the submitting user's Sent folder, as a hosted provider's server does."""
+        try:
+            with imaplib.IMAP4("127.0.0.1", self.imap_port, timeout=30) as imap:
+                imap.login(login, self.password)
+                imap.append("Sent", "(\\Seen)", imaplib.Time2Internaldate(time.time()), content)
+        except (OSError, imaplib.IMAP4.error) as exc:
+            log.warning("could not file a sent copy for %s: %s", login, exc)
 
 
 class SandboxAuthenticator:
@@ -72,13 +94,14 @@ class SandboxAuthenticator:
 
     def __call__(self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: object):
         if isinstance(auth_data, LoginPassword) and auth_data.password == self.password:
-            return AuthResult(success=True)
+            # The login name rides on the session: the relay files sent copies under it.
+            return AuthResult(success=True, auth_data=auth_data.login.decode(errors="replace"))
         return AuthResult(success=False, handled=False)
 
 
-async def serve(port: int, lmtp_port: int, password: str, pidfile: Path | None) -> None:
+async def serve(port: int, lmtp_port: int, password: str, pidfile: Path | None, imap_port: int | None = None) -> None:
     loop = asyncio.get_running_loop()
-    handler = LmtpRelay(lmtp_port)
+    handler = LmtpRelay(lmtp_port, imap_port, password)
     authenticator = SandboxAuthenticator(password)
 
     def factory() -> SMTP:
@@ -110,12 +133,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--lmtp-port", type=int, required=True)
+    parser.add_argument("--imap-port", type=int, help="file sent copies of authenticated submissions here")
     parser.add_argument("--pidfile", type=Path)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     # The password comes from the environment, not argv, so `ps` does not show it.
     password = os.environ.get("LINKCRM_SANDBOX_PASSWORD", "sandbox")
-    asyncio.run(serve(args.port, args.lmtp_port, password, args.pidfile))
+    asyncio.run(serve(args.port, args.lmtp_port, password, args.pidfile, args.imap_port))
 
 
 if __name__ == "__main__":
