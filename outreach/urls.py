@@ -2,11 +2,16 @@
 
 from django.urls import path
 
-from outreach.views import pages
+from outreach.views import inbox, mailboxes, overview, pages, sequences, templates, thread
 
 app_name = "outreach"
 urlpatterns = [
-    path("", pages.home, name="home"),
+    *overview.urlpatterns,
+    *mailboxes.urlpatterns,
+    *templates.urlpatterns,
+    *sequences.urlpatterns,
+    *inbox.urlpatterns,
+    *thread.urlpatterns,
 ]
 
 # Mounted at /reports/ under the "reports" namespace: reports are their own nav section.

@@ -1,0 +1,79 @@
+"""DEBUG only: deliver a reply from a prospect's contact through the local mail sandbox, then sync.
+
+This lets a person try the whole loop without a real inbox: the reply goes over real SMTP
+to the sandbox (which files it in the mailbox's INBOX over LMTP), and the mailbox's normal
+IMAP sync then finds, matches and classifies it like any reply. Nothing is written to the
+database here directly.
+"""
+
+from __future__ import annotations
+
+import importlib
+import smtplib
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from django.conf import settings
+
+from linkcrm.localstack.config import StackConfig
+from outreach.headers import check_header_value, reply_subject
+from outreach.models import OutboundMessage
+from outreach.selectors import last_sent_message
+from prospects.models import Prospect
+
+DEFAULT_TEXT = "Thanks for reaching out! Happy to take a look at your page.\n\n-- \nSent from the LinkCRM sandbox"
+
+
+class SimulationUnavailable(Exception):
+    """Not in DEBUG, or nothing was sent to this prospect yet."""
+
+
+@dataclass(frozen=True)
+class SimulatedReply:
+    message_id: str
+    answered: OutboundMessage
+    synced: bool  # False when the mailbox sync could not run (its message says why)
+    sync_note: str
+
+
+def _reply_to(answered: OutboundMessage, text: str) -> EmailMessage:
+    reply = EmailMessage()
+    sender = answered.to_address
+    reply["From"] = check_header_value("From", sender)
+    reply["To"] = check_header_value("To", answered.from_address)
+    reply["Subject"] = check_header_value("Subject", reply_subject(answered.subject))
+    reply["Date"] = formatdate(localtime=False, usegmt=True)
+    reply["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "sandbox.linkcrm.test")
+    reply["In-Reply-To"] = check_header_value("In-Reply-To", answered.message_id)
+    references = " ".join(part for part in (answered.references, answered.message_id) if part)
+    reply["References"] = check_header_value("References", references)
+    reply.set_content(text)
+    return reply
+
+
+def _sync(mailbox_id: int) -> tuple[bool, str]:
+    try:
+        mailbox_sync = importlib.import_module("outreach.services.inbox").mailbox_sync
+    except (ImportError, AttributeError):
+        return False, "the reply is in the sandbox inbox; the mailbox sync is not available yet"
+    result = mailbox_sync(mailbox_id)
+    return True, str(result)
+
+
+def simulate_reply(*, prospect: Prospect, text: str = DEFAULT_TEXT, stack: StackConfig | None = None) -> SimulatedReply:
+    """Send a reply to the last message sent to ``prospect`` through the sandbox SMTP, then sync.
+
+    Raises :class:`SimulationUnavailable` outside DEBUG or when nothing was sent yet.
+    """
+    if not settings.DEBUG:
+        raise SimulationUnavailable("simulated replies exist only in DEBUG (the local sandbox)")
+    answered = last_sent_message(prospect)
+    if answered is None:
+        raise SimulationUnavailable("nothing has been sent to this prospect yet")
+    stack = stack or StackConfig.from_env()
+    reply = _reply_to(answered, text)
+    with smtplib.SMTP("127.0.0.1", stack.smtp_port, timeout=30) as client:
+        client.send_message(reply, from_addr=answered.to_address, to_addrs=[answered.from_address])
+    synced, note = _sync(answered.mailbox_id)
+    return SimulatedReply(str(reply["Message-ID"]), answered, synced, note)
