@@ -3,6 +3,7 @@
 from django.urls import path
 
 from outreach.views import inbox, mailboxes, overview, pages, sequences, templates, thread
+from outreach.views import reports as reports_views
 
 app_name = "outreach"
 urlpatterns = [
@@ -16,6 +17,6 @@ urlpatterns = [
 
 # Mounted at /reports/ under the "reports" namespace: reports are their own nav section.
 reports_urlpatterns = (
-    [path("", pages.reports, name="home")],
+    reports_views.urlpatterns,
     "reports",
 )

@@ -482,3 +482,42 @@ def stale_prospects(
     rows = _fetch(_STALE_SQL.format(scope=scope_sql(report)), params)
     total = rows[0][-1] if rows else 0
     return total, [StaleProspect(*row[:-1]) for row in rows]
+
+
+# --- the links behind the counts (digest) --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinkEvent:
+    domain: str
+    project: str
+    at: datetime
+    page_url: str
+
+
+_ACQUIRED_LIST_SQL = """
+SELECT p.domain, pr.name, max(c.created_at), p.linking_page_url
+FROM prospects_stagechange c JOIN prospects_prospect p ON p.id = c.prospect_id
+JOIN prospects_project pr ON pr.id = p.project_id
+WHERE c.to_stage = %(acquired)s AND c.created_at >= %(start)s AND c.created_at < %(end)s AND {scope}
+GROUP BY p.id, pr.name ORDER BY 3 DESC, p.id LIMIT %(limit)s
+"""
+_LOST_LIST_SQL = """
+SELECT p.domain, pr.name, l.loss_confirmed_at, l.page_url
+FROM prospects_acquiredlink l JOIN prospects_prospect p ON p.id = l.prospect_id
+JOIN prospects_project pr ON pr.id = p.project_id
+WHERE l.status = ANY(%(loss)s) AND l.loss_confirmed_at >= %(start)s AND l.loss_confirmed_at < %(end)s AND {scope}
+ORDER BY 3 DESC, l.id LIMIT %(limit)s
+"""
+
+
+def links_acquired_list(report: ReportFilter, limit: int = 20) -> list[LinkEvent]:
+    """Prospects moved into Link Acquired in the period, newest first."""
+    rows = _fetch(_ACQUIRED_LIST_SQL.format(scope=scope_sql(report)), {**report.params(), "limit": limit})
+    return [LinkEvent(*row) for row in rows]
+
+
+def links_lost_list(report: ReportFilter, limit: int = 20) -> list[LinkEvent]:
+    """Acquired links whose loss was confirmed in the period (and still stands), newest first."""
+    rows = _fetch(_LOST_LIST_SQL.format(scope=scope_sql(report)), {**report.params(), "limit": limit})
+    return [LinkEvent(*row) for row in rows]

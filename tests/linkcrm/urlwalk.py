@@ -25,6 +25,8 @@ SAMPLE_KWARGS: dict[str, str] = {
     "token": "x",
     "slug": "x",
     "uidb64": "x",
+    "table": "funnel",
+    "fmt": "csv",
 }
 
 

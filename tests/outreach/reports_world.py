@@ -24,6 +24,7 @@ from outreach.models import (
 )
 from prospects.choices import ActorKind
 from prospects.models import Contact, Project, Prospect, StageChange
+from tests.prospects.pipeline_helpers import make_project
 
 
 def at(month: int, day: int, hour: int = 12) -> datetime:
@@ -106,3 +107,35 @@ def inbound(kind: str, when: datetime, *, enrollment: Enrollment | None = None,
 
 
 REPLY, AUTO_REPLY, BOUNCE = MessageKind.REPLY, MessageKind.AUTO_REPLY, MessageKind.BOUNCE
+
+
+def rates_world(alice: AbstractBaseUser, bob: AbstractBaseUser) -> dict[str, object]:
+    """q1..q4 contacted in March from two mailboxes; see each test for what counts."""
+    project = make_project("Rates", alice, bob)
+    tpl, (v1, v2) = template("Pitch", versions=2)
+    seq = sequence("Guides", tpl)
+    box_a, box_b = mailbox(alice, "alice@ours.test"), mailbox(bob, "bob@ours.test")
+    q1 = prospect(project, "q1.example", assignee=alice)
+    q2 = prospect(project, "q2.example")  # nobody assigned: alice's because she enrolled it
+    q3 = prospect(project, "q3.example", assignee=bob)
+    q4 = prospect(project, "q4.example", assignee=bob)
+    q5 = prospect(project, "q5.example", assignee=bob)
+    e1, e2 = enroll(seq, q1, box_a, alice), enroll(seq, q2, box_a, alice)
+    e3, e4, e5 = enroll(seq, q3, box_b, bob), enroll(seq, q4, box_b, bob), enroll(seq, q5, box_b, bob)
+    sent(e1, 1, v1, at(3, 2))
+    q1_step2 = sent(e1, 2, v2, at(3, 9))
+    inbound(REPLY, at(3, 10), answers=q1_step2)
+    change(q1, "link_acquired", at(3, 20), "reply_received")
+    sent(e2, 1, v1, at(3, 3))
+    inbound(BOUNCE, at(3, 3, 13), enrollment=e2, permanent=True)  # thread-matched only: step 1
+    sent(e3, 1, v1, at(3, 4))
+    inbound(AUTO_REPLY, at(3, 5), enrollment=e3)
+    inbound(BOUNCE, at(3, 5, 14), enrollment=e3, permanent=False)
+    inbound(REPLY, at(3, 6), enrollment=e3)
+    q4_feb = sent(e4, 1, v1, at(2, 20))
+    sent(e4, 2, v2, at(3, 1))
+    inbound(REPLY, at(3, 2), answers=q4_feb)  # answers February's email: not this period's
+    sent(e5, 1, v1, None, status="queued")  # never sent
+    sent(None, None, None, at(3, 15), box=box_a)  # a digest: no prospect
+    return {"project": project, "alice": alice, "bob": bob, "seq": seq, "tpl": tpl, "v1": v1, "v2": v2,
+            "box_a": box_a, "box_b": box_b}  # fmt: skip

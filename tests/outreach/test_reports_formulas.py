@@ -85,36 +85,8 @@ def test_the_project_filter_keeps_other_projects_out(funnel_world, alice):
 
 
 @pytest.fixture
-def rates_world(alice, bob, manager):
-    """q1..q4 contacted in March from two mailboxes; see each test for what counts."""
-    project = make_project("Rates", alice, bob)
-    tpl, (v1, v2) = w.template("Pitch", versions=2)
-    seq = w.sequence("Guides", tpl)
-    box_a, box_b = w.mailbox(alice, "alice@ours.test"), w.mailbox(bob, "bob@ours.test")
-    q1 = w.prospect(project, "q1.example", assignee=alice)
-    q2 = w.prospect(project, "q2.example")  # nobody assigned: alice's because she enrolled it
-    q3 = w.prospect(project, "q3.example", assignee=bob)
-    q4 = w.prospect(project, "q4.example", assignee=bob)
-    q5 = w.prospect(project, "q5.example", assignee=bob)
-    e1, e2 = w.enroll(seq, q1, box_a, alice), w.enroll(seq, q2, box_a, alice)
-    e3, e4, e5 = w.enroll(seq, q3, box_b, bob), w.enroll(seq, q4, box_b, bob), w.enroll(seq, q5, box_b, bob)
-    w.sent(e1, 1, v1, w.at(3, 2))
-    q1_step2 = w.sent(e1, 2, v2, w.at(3, 9))
-    w.inbound(w.REPLY, w.at(3, 10), answers=q1_step2)
-    w.change(q1, "link_acquired", w.at(3, 20), "reply_received")
-    w.sent(e2, 1, v1, w.at(3, 3))
-    w.inbound(w.BOUNCE, w.at(3, 3, 13), enrollment=e2, permanent=True)  # thread-matched only: step 1
-    w.sent(e3, 1, v1, w.at(3, 4))
-    w.inbound(w.AUTO_REPLY, w.at(3, 5), enrollment=e3)
-    w.inbound(w.BOUNCE, w.at(3, 5, 14), enrollment=e3, permanent=False)
-    w.inbound(w.REPLY, w.at(3, 6), enrollment=e3)
-    q4_feb = w.sent(e4, 1, v1, w.at(2, 20))
-    w.sent(e4, 2, v2, w.at(3, 1))
-    w.inbound(w.REPLY, w.at(3, 2), answers=q4_feb)  # answers February's email: not this period's
-    w.sent(e5, 1, v1, None, status="queued")  # never sent
-    w.sent(None, None, None, w.at(3, 15), box=box_a)  # a digest: no prospect
-    return {"project": project, "alice": alice, "bob": bob, "seq": seq, "tpl": tpl, "v1": v1, "v2": v2,
-            "box_a": box_a, "box_b": box_b}  # fmt: skip
+def rates_world(alice, bob):
+    return w.rates_world(alice, bob)
 
 
 def counts(row) -> tuple[int, int, int, int, int]:

@@ -1,0 +1,34 @@
+"""The reports' charts, drawn on the server with ``audit.charts`` (SVG, every label escaped)."""
+
+from __future__ import annotations
+
+from django.utils.safestring import SafeString
+
+from audit.charts import Series, bar_chart, hbar_chart, line_chart
+from outreach.reports.selectors import Acquisition, FunnelRow, Growth, RateRow
+
+
+def funnel_chart(rows: list[FunnelRow]) -> SafeString:
+    """Prospects entering each stage in the period, stages top to bottom."""
+    return hbar_chart([(row.label, row.entered) for row in rows], title="Prospects entering each stage")
+
+
+def velocity_chart(result: Acquisition) -> SafeString:
+    """Links acquired and lost per week."""
+    labels = [week.strftime("%Y-%m-%d") for week in result.weeks]
+    return line_chart(labels, [Series("Links acquired", result.acquired_per_week),
+                               Series("Links lost", result.lost_per_week)],
+                      title="Links acquired and lost per week")  # fmt: skip
+
+
+def monthly_reply_chart(rows: list[RateRow]) -> SafeString:
+    """Reply rate (%) of the prospects emailed in each month."""
+    bars = [(row.label, row.reply_rate or 0.0) for row in rows if row.key is not None]
+    return bar_chart(bars, title="Reply rate % by month of sending")
+
+
+def growth_chart(growth: Growth) -> SafeString:
+    """Live referring domains per month: the project's site against each competitor."""
+    labels = [month.strftime("%Y-%m") for month in growth.months]
+    series = [Series(f"{site.domain}{' (you)' if site.is_own else ''}", site.live) for site in growth.sites]
+    return line_chart(labels, series, title="Live referring domains per month", area=False)
