@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -17,7 +17,7 @@ from tests.prospects.pipeline_helpers import make_project
 
 pytestmark = pytest.mark.django_db
 # Monday 16 March 2026: the digest covers Monday 9 to Sunday 15 March.
-NOW = datetime(2026, 3, 16, 6, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 16, 6, tzinfo=UTC)
 
 
 @pytest.fixture
