@@ -30,7 +30,10 @@ def _render_context_for() -> Any:
 
 
 def preview_context(prospect: Prospect | None, mailbox: Mailbox | None = None) -> PreviewContext:
-    """The sample context, or ``prospect``'s real one (its primary contact, first target page)."""
+    """The sample context, or ``prospect``'s real one (its primary contact, first target page).
+
+    ``mailbox`` is the sender shown; without one, a placeholder sender (you@example.com).
+    """
     if prospect is None:
         return PreviewContext(sample_context(), "the sample prospect (example.org)")
     builder = _render_context_for()
@@ -38,9 +41,7 @@ def preview_context(prospect: Prospect | None, mailbox: Mailbox | None = None) -
     if builder is None or contact is None:
         why = "it has no contact" if contact is None else "real contexts are not available yet"
         return PreviewContext(sample_context(), f"the sample prospect ({prospect.domain}: {why})")
-    mailbox = mailbox or Mailbox.objects.order_by("pk").first()
-    if mailbox is None:
-        return PreviewContext(sample_context(), "the sample prospect (no mailbox exists yet)")
+    mailbox = mailbox or Mailbox(name="Your mailbox", from_name="Your name", email="you@example.com")
     enrollment = Enrollment(
         prospect=prospect, contact=contact, mailbox=mailbox, domain=prospect.domain, thread_token="preview",
         target_page=prospect.project.target_pages.order_by("pk").first(),

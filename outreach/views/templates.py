@@ -18,7 +18,7 @@ from outreach.forms import TemplateForm
 from outreach.models import EmailTemplate
 from outreach.preview import preview_context
 from outreach.rendering import TemplateError, TemplateRenderError, render_email
-from outreach.selectors import visible_prospects
+from outreach.selectors import mailboxes_sendable_by, visible_prospects
 from outreach.services.templates import TemplateInvalid, template_save
 from prospects.models import Prospect
 
@@ -93,7 +93,7 @@ def template_preview(request: HttpRequest) -> HttpResponse:
             prospect = visible_prospects(request.user).get(pk=int(request.POST["prospect"]))
         except (ValueError, Prospect.DoesNotExist):
             raise Http404("No such prospect") from None
-    source = preview_context(prospect)
+    source = preview_context(prospect, mailboxes_sendable_by(request.user).first())
     parts = {part: request.POST.get(part, "") for part in ("subject", "text", "html")}
     try:
         rendered, errors = render_email(parts, source.context), []
