@@ -189,6 +189,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ImportKindEnum": "audit.choices.ImportKind",
         "SuppressionKindEnum": "prospects.choices.SuppressionKind",
+        "LinkStatusEnum": "prospects.linkcheck.LinkStatus",
+        "ImportStatusEnum": "audit.choices.ImportStatus",
     },
 }
 

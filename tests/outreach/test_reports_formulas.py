@@ -15,7 +15,7 @@ from datetime import date
 import pytest
 
 from outreach.reports.formulas import FORMULA_BY_KEY, rate
-from outreach.reports.selectors import ReportFilter, acquisition, funnel, outreach_rates
+from outreach.reports.selectors import ReportFilter, acquisition, funnel, outreach_rates, refdomain_growth
 from prospects.linkcheck import LinkStatus
 from prospects.models import AcquiredLink
 from tests.outreach import reports_world as w
@@ -147,3 +147,24 @@ def test_rate_is_none_without_a_denominator_and_every_formula_is_written_down():
                 "lost", "refdomains", "stale"):  # fmt: skip
         assert FORMULA_BY_KEY[key].text
     assert "human reply ÷ prospects contacted" in FORMULA_BY_KEY["reply_rate"].text
+
+
+def test_referring_domains_per_month_are_anchored_on_todays_live_count():
+    from audit.models import RefDomain, Site
+    from prospects.models import Project, ProjectCompetitor
+
+    ours, theirs = Site.objects.create(domain="ours.example"), Site.objects.create(domain="them.example")
+    project = Project.objects.create(name="Growth", site=ours)
+    ProjectCompetitor.objects.create(project=project, site=theirs)
+    for site, domain, first_seen, lost_at in (
+        (ours, "a.example", date(2026, 1, 10), None), (ours, "b.example", date(2026, 1, 20), date(2026, 3, 5)),
+        (ours, "c.example", date(2026, 3, 2), None), (ours, "d.example", None, None),
+        (theirs, "e.example", date(2025, 12, 15), None), (theirs, "f.example", date(2026, 2, 3), None),
+    ):  # fmt: skip
+        RefDomain.objects.create(site=site, domain=domain, first_seen=first_seen, lost_at=lost_at)
+    growth = refdomain_growth(project)
+    assert growth.months == [date(2025, 12, 1), date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)]
+    assert [(s.domain, s.is_own, s.live) for s in growth.sites] == [
+        ("ours.example", True, [1, 3, 3, 3]), ("them.example", False, [1, 1, 2, 2])]  # fmt: skip
+    assert refdomain_growth(project, max_months=2).months == [date(2026, 2, 1), date(2026, 3, 1)]
+    assert refdomain_growth(None).sites == []
