@@ -1,6 +1,6 @@
 """Prospects' pages. Each views module owns its own ``urlpatterns``; this file only joins them."""
 
-from prospects.views import board, contacts, gap, projects
+from prospects.views import board, contacts, gap, monitoring, projects
 
 app_name = "prospects"
 urlpatterns = [
@@ -8,4 +8,5 @@ urlpatterns = [
     *gap.urlpatterns,
     *board.urlpatterns,
     *contacts.urlpatterns,
+    *monitoring.urlpatterns,
 ]

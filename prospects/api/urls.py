@@ -2,9 +2,9 @@
 
 from rest_framework.routers import SimpleRouter
 
-from prospects.api import board, contacts, gap, projects
+from prospects.api import board, contacts, gap, monitoring, projects
 
 router = SimpleRouter()
-for module in (projects, gap, board, contacts):
+for module in (projects, gap, board, contacts, monitoring):
     module.register(router)
 urlpatterns = router.urls

@@ -8,6 +8,7 @@ to the page it came from, so every action works with the keyboard and without Ja
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -34,16 +35,17 @@ from prospects.board_forms import (
     TableFilterForm,
     TagsForm,
 )
-from prospects.choices import RejectReason, Stage
+from prospects.choices import PipelineKind, RejectReason, Stage
 from prospects.models import Project, Prospect, Reminder
 from prospects.prospect_csv import MAX_BYTES, CsvRefused
 from prospects.selectors import pipeline as selectors
 from prospects.selectors.contacts import contacts_of_prospect
+from prospects.selectors.pipeline import BoardFilters
 from prospects.selectors.projects import project_get_for_user
 from prospects.services import creation, pipeline
 from prospects.services.pipeline import PipelineError, StageConflict
 
-FILTER_KEYS = ("assignee", "score_min", "score_max", "tag", "q")
+FILTER_KEYS = ("pipeline", "assignee", "score_min", "score_max", "tag", "q")
 
 
 def _prospect(project: Project, pk: int) -> Prospect:
@@ -67,6 +69,17 @@ def _filter_query(request: HttpRequest, *extra: str) -> str:
     return urlencode([(key, request.GET[key]) for key in keys if request.GET.get(key)])
 
 
+def _pipeline(request: HttpRequest) -> str:
+    """The pipeline the board and table show: ``?pipeline=removal``, else link building."""
+    value = request.GET.get("pipeline", "")
+    return value if value in PipelineKind.values else PipelineKind.ACQUISITION
+
+
+def _filters(request: HttpRequest, form: BoardFilterForm) -> BoardFilters:
+    """The filter bar's filters in the pipeline the page shows."""
+    return replace(form.filters(), pipeline=_pipeline(request))
+
+
 def _wants_json(request: HttpRequest) -> bool:
     return request.headers.get("Accept", "").startswith("application/json")
 
@@ -87,7 +100,7 @@ def board(request: HttpRequest, pk: int) -> HttpResponse:
     form = BoardFilterForm(request.GET, members=members)
     offsets = {stage: _int(request.GET.get(f"off_{stage}")) for stage in Stage.values}
     columns = selectors.board_columns(
-        project=project, filters=form.filters(), user=request.user, offsets=offsets
+        project=project, filters=_filters(request, form), user=request.user, offsets=offsets
     )
     return render(
         request,
@@ -101,6 +114,8 @@ def board(request: HttpRequest, pk: int) -> HttpResponse:
             "stages": Stage.choices,
             "reject_reasons": RejectReason.choices,
             "here": request.get_full_path(),
+            "pipeline": _pipeline(request),
+            "pipelines": PipelineKind.choices,
         },
     )
 
@@ -120,7 +135,7 @@ def board_column(request: HttpRequest, pk: int) -> HttpResponse:
     form = BoardFilterForm(request.GET, members=selectors.project_members(project))
     column = selectors.board_column(
         project=project,
-        filters=form.filters(),
+        filters=_filters(request, form),
         user=request.user,
         stage=stage,
         offset=_int(request.GET.get("offset")),
@@ -151,7 +166,7 @@ def table(request: HttpRequest, pk: int) -> HttpResponse:
     sort = data.get("sort") or "-score"
     page = selectors.prospect_table(
         project=project,
-        filters=form.filters(),
+        filters=_filters(request, form),
         user=request.user,
         stage=data.get("stage") or "",
         sort=sort,
@@ -171,6 +186,8 @@ def table(request: HttpRequest, pk: int) -> HttpResponse:
             "bulk": BulkForm(members=members),
             "tags": selectors.project_tags(project),
             "here": request.get_full_path(),
+            "pipeline": _pipeline(request),
+            "pipelines": PipelineKind.choices,
         },
     )
 
