@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from outreach.views import inbox, mailboxes, overview, pages, sequences, templates, thread
+from outreach.views import inbox, mailboxes, overview, pages, sequences, templates, thread, unsubscribe
 from outreach.views import reports as reports_views
 
 app_name = "outreach"
@@ -13,6 +13,7 @@ urlpatterns = [
     *sequences.urlpatterns,
     *inbox.urlpatterns,
     *thread.urlpatterns,
+    *unsubscribe.urlpatterns,
 ]
 
 # Mounted at /reports/ under the "reports" namespace: reports are their own nav section.

@@ -12,7 +12,8 @@ from tests.linkcrm.urlwalk import walk
 pytestmark = pytest.mark.django_db
 
 # Static files are served by whitenoise's middleware, not by URL patterns.
-PUBLIC_NAMES = {"login", "logout", "admin:login"}
+# The signed one-click unsubscribe link (RFC 8058) must work without a login.
+PUBLIC_NAMES = {"login", "logout", "admin:login", "outreach:unsubscribe"}
 
 
 def routes():
