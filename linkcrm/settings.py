@@ -354,6 +354,12 @@ try:
     LINKCRM_PUBLIC_URL = (env_str("LINKCRM_PUBLIC_URL", "http://localhost:8000") or "").rstrip("/")
     # A human reply stops every running enrollment at the same domain, not only the replier's.
     LINKCRM_STOP_DOMAIN_ON_REPLY = env_bool("LINKCRM_STOP_DOMAIN_ON_REPLY", True)
+    # Reply sync (outreach.services.inbox): UIDs fetched per IMAP FETCH and stored per transaction.
+    LINKCRM_IMAP_BATCH = env_int("LINKCRM_IMAP_BATCH", 500, minimum=1, maximum=5_000)
+    # Octets of each inbound message fetched at most (classification reads the top of a message).
+    LINKCRM_IMAP_MAX_MESSAGE_BYTES = env_int(
+        "LINKCRM_IMAP_MAX_MESSAGE_BYTES", 2_000_000, minimum=10_000, maximum=50_000_000
+    )
     # Sending (outreach.services.outbox): messages claimed and sent over one SMTP connection at once.
     LINKCRM_OUTREACH_SEND_BATCH = env_int("LINKCRM_OUTREACH_SEND_BATCH", 200, minimum=1, maximum=10_000)
     # Transient failures (4xx, network) are retried with backoff up to this many attempts, then failed.

@@ -1,0 +1,71 @@
+"""The facts of an inbound message the inbox shows that classification does not give.
+
+Parsed with the fast ``compat32`` policy (the classifier already did the careful parse):
+display name, recipients, Date, and the readable text, all tolerant of broken mail.
+"""
+
+from __future__ import annotations
+
+import email
+import email.header
+import email.policy
+import email.utils
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import timezone
+
+from outreach.mailparts import collapse, readable_text
+
+TEXT_LIMIT = 50_000
+
+
+@dataclass(frozen=True)
+class RowFacts:
+    """Display facts of one message ("" / None when absent or unreadable)."""
+
+    from_name: str
+    to_addresses: str
+    subject: str
+    date: datetime | None
+    text: str
+
+
+def row_facts(raw: bytes) -> RowFacts:
+    """Read the display facts of ``raw``; never raises (a malformed message gives empty facts)."""
+    try:
+        msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+        name, _ = email.utils.parseaddr(_decoded(msg.get("From", "")))
+        recipients = [
+            a.lower() for _, a in email.utils.getaddresses([_decoded(v) for v in msg.get_all("To") or []]) if a
+        ]
+        return RowFacts(
+            from_name=name,
+            to_addresses=", ".join(recipients),
+            subject=_decoded(msg.get("Subject", "")),
+            date=_date(_decoded(msg.get("Date", ""))),
+            text=readable_text(msg)[:TEXT_LIMIT],
+        )
+    except Exception:  # hostile input: the row is still stored, as the classifier saw it
+        return RowFacts(from_name="", to_addresses="", subject="", date=None, text="")
+
+
+def _decoded(value: object) -> str:
+    """An RFC 2047 header value as text, unfolded; the raw text if it cannot be decoded."""
+    text = str(value or "")
+    try:
+        return collapse(str(email.header.make_header(email.header.decode_header(text))))
+    except Exception:  # undecodable encoded-words: keep them as they are
+        return collapse(text)
+
+
+def _date(value: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment is None or not 1970 <= moment.year <= 9999:
+        return None
+    return moment if timezone.is_aware(moment) else moment.replace(tzinfo=timezone.utc)

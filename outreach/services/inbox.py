@@ -1,0 +1,415 @@
+"""Reply sync: read new mail over IMAP, store it once, tie it to a thread, apply what it means.
+
+``mailbox_sync`` walks a mailbox's watched folders. Per folder it keeps UIDVALIDITY and the
+last UID stored (:class:`~outreach.models.MailboxFolder`) and fetches only what is newer,
+read-only (``outreach.imap``: EXAMINE and BODY.PEEK, so no flag ever changes). Each batch is
+classified and matched outside any transaction, then stored in ONE transaction together
+with every consequence (``outreach.services.automation``) and the folder's new last UID: a
+crash mid-batch leaves the batch unstored, unapplied and unacknowledged, so the next sync
+fetches it again and nothing is lost or applied twice. Rows are unique per mailbox and
+Message-ID (``dedupe_key``), so a UIDVALIDITY change — the server renumbered the folder —
+is answered by reading the folder again from UID 1 and skipping what is already stored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from datetime import time as dtime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
+from django.utils import timezone
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError
+
+from outreach.choices import MailboxStatus, MessageKind, StopReason
+from outreach.classify import Classification, classify_message
+from outreach.connections import MailboxAuthError, MailboxConnectError, imap_connect
+from outreach.imap import FetchedMessage, fetch_in_batches, folder_examine, uids_after
+from outreach.inbound import RowFacts, row_facts
+from outreach.matching import (
+    BatchLookup,
+    Candidates,
+    Match,
+    addresses_to_look_up,
+    candidates,
+    lookup_addresses,
+    lookup_batch,
+    lookup_message_ids,
+    match_message,
+)
+from outreach.models import Enrollment, InboundMessage, Mailbox, MailboxFolder
+from outreach.services import automation
+from outreach.services.inbox_actions import inbound_mark_handled
+from outreach.services.transitions import enrollment_pause_until, mailbox_pause
+
+logger = logging.getLogger(__name__)
+
+# pg_try_advisory_lock(namespace, mailbox id): one sync per mailbox at a time, across workers.
+_LOCK_NAMESPACE = 0x4C53  # "LS"
+
+__all__ = ["FolderSync", "SyncResult", "inbound_mark_handled", "mailbox_sync"]
+
+
+@dataclass
+class FolderSync:
+    """What one folder's sync did."""
+
+    folder: str
+    fetched: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    resynced: bool = False
+    error: str = ""
+
+
+@dataclass
+class SyncResult:
+    """What ``mailbox_sync`` did; ``skipped`` says why nothing was read, ``paused`` an auth failure."""
+
+    mailbox_id: int
+    folders: list[FolderSync] = field(default_factory=list)
+    skipped: str = ""
+    paused: bool = False
+    error: str = ""
+    # Seconds spent per phase (imap, classify, match, store): the benchmark reports them.
+    timings: dict[str, float] = field(
+        default_factory=lambda: dict.fromkeys(("imap", "classify", "match", "store"), 0.0)
+    )
+
+    @property
+    def fetched(self) -> int:
+        return sum(f.fetched for f in self.folders)
+
+    @property
+    def stored(self) -> int:
+        return sum(f.stored for f in self.folders)
+
+    def __str__(self) -> str:
+        if self.skipped or self.paused or self.error:
+            return self.skipped or self.error or "mailbox paused"
+        return f"{self.fetched} fetched, {self.stored} new in {', '.join(f.folder for f in self.folders)}"
+
+
+@dataclass
+class _Prepared:
+    """One fetched message, classified and matched, ready to store."""
+
+    fetched: FetchedMessage
+    verdict: Classification
+    found: Candidates
+    facts: RowFacts
+    match: Match = field(default_factory=Match)
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every message of one sync is judged against."""
+
+    mailbox: Mailbox
+    our_addresses: frozenset[str]
+    batch_size: int
+    max_bytes: int
+
+
+def mailbox_sync(mailbox_id: int, *, batch_size: int | None = None) -> SyncResult:
+    """Fetch, store, classify, match and act on a mailbox's new mail in every watched folder.
+
+    Never raises for the mailbox's own problems: a refused login pauses the mailbox (its
+    owner sees why on the mailbox page) and a network failure is reported in the result;
+    the next sync resumes after the last stored message.
+    """
+    result = SyncResult(mailbox_id=mailbox_id)
+    mailbox = Mailbox.objects.filter(pk=mailbox_id).first()
+    if mailbox is None or mailbox.status != MailboxStatus.ACTIVE or not mailbox.imap_host:
+        result.skipped = "no such active mailbox with IMAP" if mailbox is None or mailbox.imap_host else "no IMAP"
+        return result
+    with _sync_lock(mailbox_id) as locked:
+        if not locked:
+            result.skipped = "another sync of this mailbox is running"
+            return result
+        context = _Context(
+            mailbox=mailbox,
+            our_addresses=frozenset(e.lower() for e in Mailbox.objects.values_list("email", flat=True)),
+            batch_size=batch_size or settings.LINKCRM_IMAP_BATCH,
+            max_bytes=settings.LINKCRM_IMAP_MAX_MESSAGE_BYTES,
+        )
+        _sync_connected(context, result)
+    return result
+
+
+def _sync_connected(context: _Context, result: SyncResult) -> None:
+    mailbox = context.mailbox
+    try:
+        client = imap_connect(mailbox)
+    except MailboxAuthError as exc:
+        result.paused = mailbox_pause(mailbox_id=mailbox.pk, reason=f"IMAP login refused: {exc}")
+        result.error = str(exc)
+        return
+    except MailboxConnectError as exc:
+        result.error = str(exc)
+        return
+    try:
+        for name in _watched(mailbox):
+            folder = _sync_folder(client, context, name, result)
+            result.folders.append(folder)
+            if folder.error and not _still_connected(client):
+                break
+    finally:
+        with contextlib.suppress(Exception):
+            client.logout()
+
+
+def _watched(mailbox: Mailbox) -> list[str]:
+    names = [str(n).strip() for n in (mailbox.watch_folders or ["INBOX"])]
+    return list(dict.fromkeys(n for n in names if n))
+
+
+def _still_connected(client: IMAPClient) -> bool:
+    try:
+        client.noop()
+    except Exception:  # the connection is gone: the remaining folders wait for the next sync
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def _sync_lock(mailbox_id: int) -> Iterator[bool]:
+    """A session-level advisory lock: two workers never sync one mailbox at once."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_LOCK_NAMESPACE, mailbox_id])
+        locked = bool(cursor.fetchone()[0])
+    try:
+        yield locked
+    finally:
+        if locked:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_LOCK_NAMESPACE, mailbox_id])
+
+
+def _sync_folder(client: IMAPClient, context: _Context, name: str, result: SyncResult) -> FolderSync:
+    """Read one folder from its last stored UID on (from UID 1 if its UIDVALIDITY changed)."""
+    outcome = FolderSync(folder=name)
+    state, _ = MailboxFolder.objects.get_or_create(mailbox=context.mailbox, name=name)
+    try:
+        started = time.perf_counter()
+        status = folder_examine(client, name)
+        last_uid = state.last_uid
+        if state.uidvalidity != status.uidvalidity:
+            # The server renumbered the folder: every UID we knew is meaningless now.
+            outcome.resynced = state.uidvalidity is not None
+            last_uid = 0
+            MailboxFolder.objects.filter(pk=state.pk).update(uidvalidity=status.uidvalidity, last_uid=0)
+        uids = uids_after(client, last_uid)
+        result.timings["imap"] += time.perf_counter() - started
+        _sync_uids(client, context, state, status.uidvalidity, uids, outcome, result)
+    except (IMAPClientError, OSError) as exc:
+        outcome.error = f"{type(exc).__name__}: {str(exc)[:300]}"
+        MailboxFolder.objects.filter(pk=state.pk).update(last_error=outcome.error[:500])
+        logger.warning("IMAP sync of %s/%s stopped: %s", context.mailbox.email, name, outcome.error)
+        return outcome
+    MailboxFolder.objects.filter(pk=state.pk).update(last_synced_at=timezone.now(), last_error="")
+    return outcome
+
+
+def _sync_uids(
+    client: IMAPClient, context: _Context, state: MailboxFolder, uidvalidity: int, uids: list[int],
+    outcome: FolderSync, result: SyncResult,
+) -> None:  # fmt: skip
+    batches = fetch_in_batches(client, uids, batch_size=context.batch_size, max_bytes=context.max_bytes)
+    while True:
+        started = time.perf_counter()
+        batch = next(batches, None)
+        result.timings["imap"] += time.perf_counter() - started
+        if batch is None:
+            return
+        if not batch:
+            continue
+        prepared = _prepare(context, state.name, batch, result)
+        started = time.perf_counter()
+        stored = _store_batch(context, state, uidvalidity, prepared)
+        result.timings["store"] += time.perf_counter() - started
+        outcome.fetched += len(batch)
+        outcome.stored += stored
+        outcome.duplicates += len(batch) - stored
+
+
+def _prepare(context: _Context, folder: str, batch: list[FetchedMessage], result: SyncResult) -> list[_Prepared]:
+    """Classify and match a batch (reads only: nothing here needs a transaction)."""
+    started = time.perf_counter()
+    found = [candidates(m.raw) for m in batch]
+    lookup = lookup_batch(found)
+    result.timings["match"] += time.perf_counter() - started
+    started = time.perf_counter()
+    prepared = [_classified(context, folder, m, f, lookup) for m, f in zip(batch, found, strict=True)]
+    result.timings["classify"] += time.perf_counter() - started
+    started = time.perf_counter()
+    _complete_lookup(lookup, prepared, context.mailbox.pk)
+    for item in prepared:
+        item.match = match_message(item.verdict, item.found, lookup)
+    result.timings["match"] += time.perf_counter() - started
+    return prepared
+
+
+def _classified(
+    context: _Context, folder: str, fetched: FetchedMessage, found: Candidates, lookup: BatchLookup
+) -> _Prepared:
+    received = _aware(fetched.internal_date)
+    verdict = classify_message(
+        fetched.raw, our_addresses=context.our_addresses, our_message_ids=lookup.our_ids_in(found), received_at=received
+    )
+    if folder == context.mailbox.sent_folder and verdict.kind != MessageKind.OWN:
+        # Whatever it looks like, a message in our Sent folder is one we sent.
+        verdict = _as_own(verdict, f"in the Sent folder ({verdict.kind}: {verdict.reason})")
+    return _Prepared(fetched=fetched, verdict=verdict, found=found, facts=row_facts(fetched.raw))
+
+
+def _as_own(verdict: Classification, reason: str) -> Classification:
+    return Classification(
+        MessageKind.OWN, reason[:300], message_id=verdict.message_id, in_reply_to=verdict.in_reply_to,
+        references=verdict.references, from_address=verdict.from_address, subject=verdict.subject,
+    )  # fmt: skip
+
+
+def _complete_lookup(lookup: BatchLookup, prepared: list[_Prepared], mailbox_id: int) -> None:
+    """Second round of lookups: quoted originals the byte scan missed, and senders/recipients."""
+    originals = {p.verdict.original_message_id for p in prepared if p.verdict.original_message_id}
+    lookup_message_ids(lookup, originals)
+    addresses = {a for p in prepared for a in addresses_to_look_up(p.verdict)}
+    lookup_addresses(lookup, addresses, mailbox_id=mailbox_id)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment if timezone.is_aware(moment) else moment.astimezone()
+
+
+# --- storing ---------------------------------------------------------------------------------
+
+
+def _store_batch(context: _Context, state: MailboxFolder, uidvalidity: int, prepared: list[_Prepared]) -> int:
+    """Store a batch, apply each new message's consequences and advance last UID, all or nothing.
+
+    Returns how many rows were new (the rest were already stored: a resync or a copy).
+    """
+    rows = [_row(context.mailbox, state.name, uidvalidity, p) for p in prepared]
+    with transaction.atomic():
+        InboundMessage.objects.bulk_create(rows, ignore_conflicts=True)
+        stored = dict(
+            InboundMessage.objects.filter(
+                mailbox=context.mailbox, folder=state.name, uidvalidity=uidvalidity,
+                uid__in=[p.fetched.uid for p in prepared], dedupe_key__in=[r.dedupe_key for r in rows],
+            ).values_list("uid", "pk")
+        )  # fmt: skip
+        for item in prepared:
+            # A row for this UID exists only if this INSERT made it: a message already stored
+            # (resync, copy in another folder, twice in this batch) was skipped by the conflict.
+            if item.fetched.uid in stored:
+                _apply_safely(context, stored[item.fetched.uid], item)
+        MailboxFolder.objects.filter(pk=state.pk).update(
+            last_uid=Greatest(F("last_uid"), max(p.fetched.uid for p in prepared))
+        )
+    return len(stored)
+
+
+def _dedupe_key(facts: RowFacts, verdict: Classification, raw: bytes) -> str:
+    """The message's Message-ID, or a hash: of the raw bytes when it has none, of the ID when too long."""
+    if verdict.message_id:
+        if len(verdict.message_id) <= 255:
+            return verdict.message_id
+        return "msgid-sha256:" + hashlib.sha256(verdict.message_id.encode("utf-8", "replace")).hexdigest()
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def _row(mailbox: Mailbox, folder: str, uidvalidity: int, item: _Prepared) -> InboundMessage:
+    verdict, facts, match = item.verdict, item.facts, item.match
+    first = verdict.bounced[0] if verdict.bounced else None
+    return InboundMessage(
+        mailbox=mailbox, folder=folder, uidvalidity=uidvalidity, uid=item.fetched.uid,
+        dedupe_key=_dedupe_key(facts, verdict, item.fetched.raw),
+        message_id=_clean(verdict.message_id or "", 255), in_reply_to=_clean(" ".join(verdict.in_reply_to), 255),
+        references=_clean(" ".join(verdict.references), 20_000), from_address=_clean(verdict.from_address or "", 254),
+        from_name=_clean(facts.from_name, 200), to_addresses=_clean(facts.to_addresses, 5_000),
+        subject=_clean(verdict.subject or facts.subject, 998), date=facts.date, text=_clean(facts.text, 50_000),
+        raw_size=min(item.fetched.size, 2**31 - 1), kind=verdict.kind, kind_reason=_clean(verdict.reason, 300),
+        failed_recipient=_clean(first.address if first else "", 254),
+        permanent=verdict.permanent if verdict.kind == MessageKind.BOUNCE else None,
+        status_code=_clean(verdict.status_code or "", 16), return_date=verdict.return_date,
+        match_method=match.method, match_detail=_clean(match.detail, 300),
+        matched_message_id=match.message.pk if match.message else None,
+        enrollment=match.enrollment, prospect_id=match.prospect_id,
+        needs_attention=verdict.kind == MessageKind.REPLY and match.prospect_id is not None,
+    )  # fmt: skip
+
+
+def _clean(value: str, limit: int) -> str:
+    """PostgreSQL text cannot hold NUL; columns have limits."""
+    return value.replace("\x00", "")[:limit]
+
+
+# --- consequences ----------------------------------------------------------------------------
+
+
+def _apply_safely(context: _Context, inbound_id: int, item: _Prepared) -> None:
+    """Apply one stored message's consequences in a savepoint; a failure is recorded, not raised.
+
+    A bug in one consequence must not stop the sync (or, worse, make it refetch the batch
+    forever): the row stays stored, says what failed and asks a person to look.
+    """
+    try:
+        with transaction.atomic():
+            _apply(context, item)
+    except Exception as exc:
+        logger.exception("consequences of inbound message %s failed", inbound_id)
+        InboundMessage.objects.filter(pk=inbound_id).update(
+            needs_attention=True,
+            kind_reason=_clean(f"automation failed ({type(exc).__name__}): {item.verdict.reason}", 300),
+        )
+
+
+def _apply(context: _Context, item: _Prepared) -> None:
+    """What a new message means for its thread (automation.py does the prospect side)."""
+    verdict, enrollment = item.verdict, item.match.enrollment
+    at = _aware(item.fetched.internal_date) or timezone.now()
+    if verdict.kind == MessageKind.REPLY and enrollment is not None:
+        automation.on_reply(enrollment=enrollment, received_at=at, from_address=verdict.from_address or "")
+    elif verdict.kind == MessageKind.AUTO_REPLY and enrollment is not None and verdict.return_date:
+        until = datetime.combine(verdict.return_date, dtime.min, tzinfo=_zone(context.mailbox.timezone))
+        if until > timezone.now():
+            enrollment_pause_until(enrollment_id=enrollment.pk, until=until)
+    elif verdict.kind == MessageKind.BOUNCE:
+        _apply_bounce(verdict, enrollment, at)
+    elif verdict.kind == MessageKind.COMPLAINT:
+        address = verdict.complained_recipient or (enrollment.contact.email if enrollment else "")
+        if address:
+            automation.on_opt_out(enrollment=enrollment, address=address, reason=StopReason.COMPLAINED, project_id=None)
+
+
+def _apply_bounce(verdict: Classification, enrollment: Enrollment | None, at: datetime) -> None:
+    """Permanent failures condemn their address; transient and infrastructure ones are only recorded."""
+    permanent = [r for r in verdict.bounced if r.permanent is True and not r.infrastructure]
+    for recipient in permanent:
+        ours = enrollment is not None and (
+            len(permanent) == 1 or enrollment.contact.email.lower() == recipient.address.lower()
+        )
+        detail = " ".join(part for part in (recipient.status_code or "", recipient.diagnostic[:120]) if part)
+        automation.on_hard_bounce(
+            enrollment=enrollment if ours else None, address=recipient.address, detail=detail or "permanent", at=at
+        )
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (KeyError, ValueError):  # an unknown zone name: UTC rather than no pause
+        return ZoneInfo("UTC")
