@@ -370,12 +370,6 @@ try:
     LINKCRM_OUTREACH_RECONCILE_GRACE_MINUTES = env_int(
         "LINKCRM_OUTREACH_RECONCILE_GRACE_MINUTES", 10, minimum=0, maximum=24 * 60
     )
-    # Reply sync (outreach.services.inbox): UIDs fetched per IMAP FETCH and stored per transaction.
-    LINKCRM_IMAP_BATCH = env_int("LINKCRM_IMAP_BATCH", 500, minimum=1, maximum=5_000)
-    # Octets of each inbound message fetched at most (classification reads the top of a message).
-    LINKCRM_IMAP_MAX_MESSAGE_BYTES = env_int(
-        "LINKCRM_IMAP_MAX_MESSAGE_BYTES", 2_000_000, minimum=10_000, maximum=50_000_000
-    )
 except EnvError as exc:
     raise ImproperlyConfigured(str(exc)) from None
 # --- end outreach ---
