@@ -316,3 +316,38 @@ def test_reclaim_refuses_a_prospect_someone_moved_meanwhile(world, alice, bob):
         acquired_link_reclaim(link_id=link.pk, actor=bob)
     link.refresh_from_db()
     assert link.reclaimed_at is None
+
+
+# --- guards ---------------------------------------------------------------------------------------------
+
+
+def test_a_status_change_from_a_stale_read_is_refused(world, settings):
+    from prospects.linkcheck import CheckResult
+    from prospects.services.monitoring import _guarded_update, acquired_link_record, next_state
+
+    settings.LINKCRM_LINKCHECK_CONFIRM_FAILURES = 1
+    world.serve(page_with(our_link(world)))
+    world.sweep()
+    stale = world.link()
+    lost = CheckResult(outcome=LinkStatus.LOST, url=world.page_url, http_status=200)
+    acquired_link_record(link_id=stale.pk, result=lost, checked_at=world.clock.now, automation="test")
+    assert not _guarded_update(stale, next_state(stale, lost, confirm=1), checked_at=world.clock.now)
+    fresh = world.link()
+    assert (fresh.status, fresh.failures) == (LinkStatus.LOST, 1)
+    assert (
+        LinkCheck.objects.filter(link=fresh, status_before=LinkStatus.ACTIVE, status_after=LinkStatus.LOST).count() == 1
+    )
+
+
+def test_a_second_sweep_waits_its_turn(world):
+    import psycopg
+    from django.db import connection
+
+    from prospects.services import monitoring
+
+    world.serve(page_with(our_link(world)))
+    with psycopg.connect(**connection.get_connection_params()) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", [monitoring._SWEEP_LOCK])
+        assert world.sweep().busy
+        other.execute("SELECT pg_advisory_unlock(%s)", [monitoring._SWEEP_LOCK])
+    assert world.sweep().checked == 1
