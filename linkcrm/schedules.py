@@ -30,6 +30,7 @@ SCHEDULES: list[Periodic] = [
     Periodic("links-sweep", "prospects.tasks.links_sweep_task", 15),
     Periodic("outreach-advance", "outreach.tasks.sequences_advance_task", 5),
     Periodic("outreach-send", "outreach.tasks.outbox_sweep_task", 1),
+    Periodic("outreach-sync", "outreach.tasks.mailboxes_sync_sweep_task", 2),
     Periodic("reports-digest", "outreach.reports.tasks.digest_weekly_task", 7 * 24 * 60),
 ]
 

@@ -10,13 +10,15 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from outreach.choices import CLAIMABLE, MailboxStatus, OutboxStatus
-from outreach.models import OutboundMessage
+from outreach.models import Mailbox, OutboundMessage
+from outreach.services.inbox import mailbox_sync
 from outreach.services.outbox import outbox_send_mailbox
 from outreach.services.reconcile import outbox_mark_stale, outbox_reconcile
 from outreach.services.sequencing import sequences_advance
 
 SEND_TASK = "outreach.tasks.outbox_send_task"
 RECONCILE_TASK = "outreach.tasks.outbox_reconcile_task"
+SYNC_TASK = "outreach.tasks.mailbox_sync_task"
 
 
 def outbox_sweep_task() -> dict[str, int]:
@@ -54,3 +56,29 @@ def sequences_advance_task() -> dict[str, int]:
     result = sequences_advance()
     return {"resumed": len(result.resumed), "queued": len(result.queued), "stopped": len(result.stopped),
             "completed": len(result.completed)}
+
+
+def mailboxes_sync_sweep_task() -> dict[str, int]:
+    """Every few minutes: one reply-sync task per active mailbox with IMAP configured."""
+    ids = list(
+        Mailbox.objects.filter(status=MailboxStatus.ACTIVE)
+        .exclude(imap_host="")
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for mailbox_id in ids:
+        # One group per mailbox: the admin shows each mailbox's sync history apart.
+        async_task(SYNC_TASK, mailbox_id, group=f"outreach-sync-{mailbox_id}")
+    return {"sync": len(ids)}
+
+
+def mailbox_sync_task(mailbox_id: int) -> dict[str, int | str]:
+    """Read one mailbox's new mail (a refused login pauses the mailbox; it never raises for that)."""
+    result = mailbox_sync(mailbox_id)
+    return {
+        "fetched": result.fetched,
+        "stored": result.stored,
+        "paused": int(result.paused),
+        "skipped": result.skipped,
+        "error": result.error,
+    }

@@ -356,3 +356,75 @@ def test_a_missing_folder_is_reported_and_the_others_still_sync(stack, thread):
     assert [f.folder for f in result.folders] == ["Nope", "INBOX"]
     assert result.folders[0].error and result.folders[1].stored == 1
     assert MailboxFolder.objects.get(mailbox=thread.mailbox, name="Nope").last_error
+
+
+class Crash(BaseException):
+    """A worker killed mid-batch (not an Exception: nothing in the syncer may swallow it)."""
+
+
+def test_a_crash_mid_sync_loses_nothing_and_applies_nothing_twice(stack, alice, thread, monkeypatch, settings):
+    from outreach.services import inbox
+
+    settings.LINKCRM_STOP_DOMAIN_ON_REPLY = False
+    second = start_thread(thread.mailbox, make_project("Second", alice), "example.net", by=alice)
+    append(stack, thread.mailbox.email, reply_to(thread.sent), reply_to(second.sent))
+    real_apply = inbox._apply
+
+    def crash_on_second(context, item):
+        if item.match.enrollment == second.enrollment:
+            raise Crash
+        real_apply(context, item)
+
+    monkeypatch.setattr(inbox, "_apply", crash_on_second)
+    with pytest.raises(Crash):
+        mailbox_sync(thread.mailbox.pk, batch_size=1)
+
+    assert list(InboundMessage.objects.filter(mailbox=thread.mailbox).values_list("uid", flat=True)) == [1]
+    assert MailboxFolder.objects.get(mailbox=thread.mailbox, name="INBOX").last_uid == 1
+    assert _refreshed(second).enrollment.status == EnrollmentStatus.ACTIVE
+
+    monkeypatch.setattr(inbox, "_apply", real_apply)
+    result = mailbox_sync(thread.mailbox.pk, batch_size=1)
+
+    assert (result.fetched, result.stored) == (1, 1)
+    assert _refreshed(second).prospect.stage == Stage.REPLY_RECEIVED
+    for prospect in (thread.prospect, second.prospect):
+        assert prospect.stage_changes.filter(automation="email.reply").count() == 1
+
+
+def test_a_failing_consequence_is_recorded_for_a_person_and_the_sync_goes_on(stack, thread, monkeypatch):
+    from outreach.services import inbox
+
+    def broken(**kwargs):
+        raise RuntimeError("prospects service down")
+
+    monkeypatch.setattr(inbox.automation, "on_reply", broken)
+    append(stack, thread.mailbox.email, reply_to(thread.sent), _dsn(thread))
+
+    result = mailbox_sync(thread.mailbox.pk)
+
+    assert (result.fetched, result.stored) == (2, 2)
+    reply = InboundMessage.objects.get(mailbox=thread.mailbox, kind=MessageKind.REPLY)
+    assert reply.needs_attention and reply.kind_reason.startswith("automation failed (RuntimeError)")
+    assert _refreshed(thread).contact.email_status == EmailStatus.BOUNCED  # the next message was applied
+    assert MailboxFolder.objects.get(mailbox=thread.mailbox, name="INBOX").last_uid == 2
+
+
+@pytest.mark.parametrize(("folder", "name", "kind"), [
+    ("human-replies", "gmail.eml", MessageKind.REPLY),
+    ("human-replies", "outlook.eml", MessageKind.REPLY),
+    ("auto-replies", "rfc3834-01.eml", MessageKind.AUTO_REPLY),
+    ("bounces", "lhost-postfix-01.eml", MessageKind.BOUNCE),
+    ("bounces", "lhost-gmail-01.eml", MessageKind.BOUNCE),
+    ("complaints", "arf-01.eml", MessageKind.COMPLAINT),
+])  # fmt: skip
+def test_real_sample_emails_are_classified_when_synced(stack, alice, samples_dir, folder, name, kind):
+    mailbox = sandbox_mailbox(stack, alice)
+    append(stack, mailbox.email, (samples_dir / "emails" / folder / name).read_bytes())
+
+    result = mailbox_sync(mailbox.pk)
+
+    assert (result.stored, result.error) == (1, "")
+    inbound = InboundMessage.objects.get(mailbox=mailbox)
+    assert (inbound.kind, inbound.match_method, inbound.needs_attention) == (kind, MatchMethod.NONE, False)
+    assert inbound.subject and inbound.raw_size > 0

@@ -1,0 +1,53 @@
+"""The sync's django-q2 entry points: one task per active IMAP mailbox, never one per email."""
+
+from __future__ import annotations
+
+import pytest
+from django_q.models import OrmQ
+
+from linkcrm.schedules import SCHEDULES
+from outreach.choices import MailboxStatus
+from outreach.models import InboundMessage
+from outreach.tasks import SYNC_TASK, mailbox_sync_task, mailboxes_sync_sweep_task
+from tests.outreach.inbox_world import append, reply_to, start_thread
+from tests.outreach.world import make_project, sandbox_mailbox
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_sweep_queues_one_sync_per_active_mailbox_with_imap(stack, alice):
+    active = sandbox_mailbox(stack, alice)
+    sandbox_mailbox(stack, alice, status=MailboxStatus.PAUSED)
+    sandbox_mailbox(stack, alice, imap_host="")
+
+    assert mailboxes_sync_sweep_task() == {"sync": 1}
+
+    queued = OrmQ.objects.get()
+    assert (queued.func(), queued.args(), queued.group()) == (SYNC_TASK, (active.pk,), f"outreach-sync-{active.pk}")
+
+
+def test_the_sweep_is_scheduled():
+    assert any(entry.func == "outreach.tasks.mailboxes_sync_sweep_task" for entry in SCHEDULES)
+
+
+@pytest.mark.mail
+def test_the_mailbox_task_syncs_and_reports_counts(stack, alice):
+    mailbox = sandbox_mailbox(stack, alice)
+    thread = start_thread(mailbox, make_project("Tools", alice), "example.org", by=alice)
+    append(stack, mailbox.email, reply_to(thread.sent))
+
+    assert mailbox_sync_task(mailbox.pk) == {"fetched": 1, "stored": 1, "paused": 0, "skipped": "", "error": ""}
+    assert InboundMessage.objects.filter(mailbox=mailbox).count() == 1
+
+
+@pytest.mark.mail
+def test_the_mailbox_task_pauses_a_mailbox_whose_login_is_refused(stack, alice):
+    mailbox = sandbox_mailbox(stack, alice)
+    mailbox.set_imap_password("not-the-password")
+    mailbox.save(update_fields=["imap_password"])
+
+    outcome = mailbox_sync_task(mailbox.pk)
+
+    assert outcome["paused"] == 1
+    mailbox.refresh_from_db()
+    assert mailbox.status == MailboxStatus.PAUSED
