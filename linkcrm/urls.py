@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 from audit.api.urls import router as audit_router
 from linkcrm import views
 from linkcrm.api import MeView
+from outreach.api.urls import router as outreach_router
 from outreach.urls import reports_urlpatterns
 from prospects.api.urls import router as prospects_router
 from prospects.views.projects import dashboard
@@ -15,6 +16,7 @@ from prospects.views.projects import dashboard
 api_router = DefaultRouter()
 api_router.registry.extend(prospects_router.registry)
 api_router.registry.extend(audit_router.registry)
+api_router.registry.extend(outreach_router.registry)
 
 urlpatterns = [
     path("", dashboard, name="dashboard"),

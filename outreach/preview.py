@@ -43,7 +43,7 @@ def preview_context(prospect: Prospect | None, mailbox: Mailbox | None = None) -
         return PreviewContext(sample_context(), f"the sample prospect ({prospect.domain}: {why})")
     mailbox = mailbox or Mailbox(name="Your mailbox", from_name="Your name", email="you@example.com")
     enrollment = Enrollment(
-        prospect=prospect, contact=contact, mailbox=mailbox, domain=prospect.domain, thread_token="preview",
+        prospect=prospect, contact=contact, mailbox=mailbox, domain=prospect.domain, thread_token="preview",  # noqa: S106 (not a secret)
         target_page=prospect.project.target_pages.order_by("pk").first(),
     )
     return PreviewContext(builder(enrollment, None), f"{prospect.domain} ({contact.email})")

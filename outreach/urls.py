@@ -1,8 +1,6 @@
 """Outreach URLs, composed from the view modules (each owns its own ``urlpatterns``)."""
 
-from django.urls import path
-
-from outreach.views import inbox, mailboxes, overview, pages, sequences, templates, thread, unsubscribe
+from outreach.views import enroll, inbox, mailboxes, overview, sequences, templates, thread, unsubscribe
 from outreach.views import reports as reports_views
 
 app_name = "outreach"
@@ -11,6 +9,7 @@ urlpatterns = [
     *mailboxes.urlpatterns,
     *templates.urlpatterns,
     *sequences.urlpatterns,
+    *enroll.urlpatterns,
     *inbox.urlpatterns,
     *thread.urlpatterns,
     *unsubscribe.urlpatterns,

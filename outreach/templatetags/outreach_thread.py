@@ -13,7 +13,8 @@ from django import template
 from django.conf import settings
 
 from outreach.models import Enrollment
-from outreach.selectors import last_sent_message, prospect_thread as thread_items
+from outreach.selectors import last_sent_message
+from outreach.selectors import prospect_thread as thread_items
 
 register = template.Library()
 
