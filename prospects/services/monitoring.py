@@ -259,7 +259,9 @@ def _email_loss(link_id: int) -> None:
     person = link.prospect.assignee
     if not settings.LINKCRM_LINKCHECK_EMAIL_ALERTS or person is None or not person.email:
         return
-    page = reverse("prospects:prospect-detail", args=[link.prospect.project_id, link.prospect_id])
+    page = getattr(settings, "LINKCRM_PUBLIC_URL", "") + reverse(
+        "prospects:prospect-detail", args=[link.prospect.project_id, link.prospect_id]
+    )
     body = (
         f"The link on {link.page_url} is {link.get_status_display().lower()} after "
         f"{link.failures} checks in a row.\n\nOpen the prospect to reclaim it: {page}\n"
@@ -429,9 +431,15 @@ def _round_robin(links: list[AcquiredLink]) -> list[AcquiredLink]:
 # --- check now ---------------------------------------------------------------------------------------
 
 
+@transaction.atomic
 def acquired_link_check_now(*, link: AcquiredLink, actor: AbstractBaseUser) -> None:
-    """Queue one check of ``link`` for ``actor`` (after commit); politeness still applies."""
-    if not selectors.monitored_links().filter(pk=link.pk).exists():
+    """Queue one check of ``link`` for ``actor`` (after commit); politeness still applies.
+
+    The link is also made due now: if a sweep holds the lock when the task runs, the task
+    returns at once and the next sweep checks the link instead.
+    """
+    rows = selectors.monitored_links().filter(pk=link.pk)
+    if rows.update(next_check_at=timezone.now()) != 1:
         raise MonitoringError("this link is not monitored: its prospect is not in Link Acquired")
     transaction.on_commit(lambda: async_task(CHECK_TASK, link.pk, actor.pk, task_name=f"link-check-{link.pk}"))
 

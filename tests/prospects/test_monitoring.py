@@ -78,6 +78,7 @@ def test_it_follows_a_page_through_present_changed_removed_404_timeout_and_block
     link.refresh_from_db()
     assert (link.status, link.failures, link.loss_confirmed_at) == (LinkStatus.LOST, 3, world.clock.now)
     assert [mail.to for mail in mailoutbox] == [["alice@example.test"]]
+    assert f"/prospects/{world.prospect.pk}/" in mailoutbox[0].body and "3 checks in a row" in mailoutbox[0].body
 
     world.serve("gone", status=404)
     with django_capture_on_commit_callbacks(execute=True):
