@@ -62,7 +62,7 @@ def validate_timezone(name: str) -> str:
     return name
 
 
-def _validate(values: Mapping[str, Any]) -> None:
+def mailbox_validate(values: Mapping[str, Any]) -> None:
     """Cross-field and range checks the model cannot express on its own."""
     validate_timezone(str(values.get("timezone") or ""))
     days = values.get("window_days") or []
@@ -104,7 +104,7 @@ def mailbox_create(
     """A new active mailbox owned by ``owner``; IMAP password defaults to the SMTP one when blank."""
     mailbox = Mailbox(owner=owner)
     _apply(mailbox, values, smtp_password, imap_password or smtp_password)
-    _validate({name: getattr(mailbox, name) for name in EDITABLE_FIELDS})
+    mailbox_validate({name: getattr(mailbox, name) for name in EDITABLE_FIELDS})
     return _save(mailbox)
 
 
@@ -113,7 +113,7 @@ def mailbox_update(
 ) -> Mailbox:
     """Change the given fields; a blank password keeps the stored one (passwords are write-only)."""
     _apply(mailbox, values, smtp_password, imap_password)
-    _validate({name: getattr(mailbox, name) for name in EDITABLE_FIELDS})
+    mailbox_validate({name: getattr(mailbox, name) for name in EDITABLE_FIELDS})
     return _save(mailbox)
 
 
