@@ -31,7 +31,7 @@ from django.utils import timezone
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
-from outreach.choices import MailboxStatus, MessageKind, StopReason
+from outreach.choices import MailboxStatus, MatchMethod, MessageKind, StopReason
 from outreach.classify import Classification, classify_message
 from outreach.connections import MailboxAuthError, MailboxConnectError, imap_connect
 from outreach.imap import FetchedMessage, fetch_in_batches, folder_examine, uids_after
@@ -314,7 +314,7 @@ def _store_batch(context: _Context, state: MailboxFolder, uidvalidity: int, prep
         for item in prepared:
             # A row for this UID exists only if this INSERT made it: a message already stored
             # (resync, copy in another folder, twice in this batch) was skipped by the conflict.
-            if item.fetched.uid in stored:
+            if item.fetched.uid in stored and _may_act(item):
                 _apply_safely(context, stored[item.fetched.uid], item)
         MailboxFolder.objects.filter(pk=state.pk).update(
             last_uid=Greatest(F("last_uid"), max(p.fetched.uid for p in prepared))
@@ -358,6 +358,18 @@ def _clean(value: str, limit: int) -> str:
 
 
 # --- consequences ----------------------------------------------------------------------------
+
+
+def _may_act(item: _Prepared) -> bool:
+    """Whether ``_apply`` could do anything: only mail tied to one of our threads has consequences.
+
+    Most mail in a mailbox is not about our threads (no savepoint for it), and a bounce or
+    complaint about the owner's own mail condemns nobody.
+    """
+    return item.match.method != MatchMethod.NONE and item.verdict.kind in _ACTED_ON
+
+
+_ACTED_ON = frozenset({MessageKind.REPLY, MessageKind.AUTO_REPLY, MessageKind.BOUNCE, MessageKind.COMPLAINT})
 
 
 def _apply_safely(context: _Context, inbound_id: int, item: _Prepared) -> None:

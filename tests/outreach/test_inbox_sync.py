@@ -14,6 +14,7 @@ from outreach.choices import EnrollmentStatus, MailboxStatus, MatchMethod, Messa
 from outreach.models import InboundMessage, MailboxFolder
 from outreach.services.inbox import mailbox_sync
 from prospects.choices import EmailStatus, Stage
+from prospects.models import Suppression
 from prospects.services.suppression import suppression_match
 from tests.outreach.inbox_world import Thread, append, folder_flags, imap_session, reply_to, start_thread
 from tests.outreach.world import make_project, sandbox_mailbox
@@ -428,3 +429,5 @@ def test_real_sample_emails_are_classified_when_synced(stack, alice, samples_dir
     inbound = InboundMessage.objects.get(mailbox=mailbox)
     assert (inbound.kind, inbound.match_method, inbound.needs_attention) == (kind, MatchMethod.NONE, False)
     assert inbound.subject and inbound.raw_size > 0
+    # Not about mail of ours: a bounce or complaint puts nobody on do-not-contact.
+    assert not Suppression.objects.exists()

@@ -1,0 +1,277 @@
+"""The IMAP half of ``make bench-outreach``: reply sync of a 10,000-message mailbox vs a bare fetch.
+
+``measure_sync()`` (imported by bench/outreach_bench.py, which has started the stack and set
+up Django) does, on the running local stack:
+
+1. fills a fresh sandbox mailbox with ``messages`` realistic messages — mostly people's mail
+   unrelated to outreach, newsletters, auto-replies and bounces, and 1 % human replies to
+   threads of ours (real enrollments, so the reply automation runs). The messages are
+   written straight into the mailbox's Maildir (delivering 10,000 over LMTP or APPEND costs
+   minutes of fsyncs and measures nothing we do); an untimed read lets Dovecot index them;
+2. times a bare imapclient read over one connection: EXAMINE, UID SEARCH, one FETCH of
+   every message with the items the syncer asks for (``BODY.PEEK[]<0.n>``, size, date);
+3. times ``mailbox_sync`` of the same mailbox: batched FETCH, classification, thread
+   matching, bulk insert per batch, automation for the replies;
+4. returns (sync seconds / bare seconds, messages per second of the sync) and prints the
+   sync's own split (IMAP, classification, matching, storing).
+
+Alone, ``python bench/outreach_sync_bench.py`` starts its own stack (PostgreSQL + Dovecot)
+under bench/out/outreach-sync-stack on ports LINKCRM_BENCH_SYNC_{PG,SMTP,IMAP,LMTP}_PORT
+(defaults 55496-55499), runs the measurement, stops the stack and prints
+``RESULT outreach-sync sync_ratio=<x> sync_per_s=<n>``. Options: ``--messages N``, ``--keep``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import secrets
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+sys.path.insert(0, str(ROOT))
+
+TARGET_RATIO = 2.0
+THREADS = 100  # enrollments whose contacts reply (1 % of 10,000)
+PORTS = {"PG": 55496, "SMTP": 55497, "IMAP": 55498, "LMTP": 55499}
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+# --- the world: threads of ours, a mailbox full of mail ----------------------------------------
+
+
+def bench_mailbox(config: Any) -> Any:
+    """A fresh sandbox mailbox with IMAP on the running stack."""
+    from django.contrib.auth import get_user_model
+
+    from outreach.choices import SmtpSecurity
+    from outreach.models import Mailbox
+
+    owner, _ = get_user_model().objects.get_or_create(username="bench-outreach-sync")
+    address = f"sync-{uuid.uuid4().hex[:8]}@linkcrm.test"
+    mailbox = Mailbox(
+        owner=owner, name=f"Bench sync {address}", email=address, smtp_host="127.0.0.1", smtp_port=config.smtp_port,
+        smtp_security=SmtpSecurity.PLAIN, imap_host="127.0.0.1", imap_port=config.imap_port, imap_ssl=False,
+        imap_username=address,
+    )  # fmt: skip
+    mailbox.set_imap_password(config.sandbox_password)
+    mailbox.save()
+    return mailbox
+
+
+def bench_threads(mailbox: Any, count: int) -> list[Any]:
+    """``count`` Contacted prospects, each enrolled with its first message sent and a follow-up queued."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from outreach.choices import OutboxStatus
+    from outreach.models import EmailTemplate, Enrollment, OutboundMessage, Sequence, SequenceStep
+    from prospects.choices import ProspectSource, Stage
+    from prospects.models import Contact, Prospect
+    from prospects.services.creation import prospects_create
+    from prospects.services.projects import project_create
+
+    tag = secrets.token_hex(4)
+    project = project_create(name=f"Bench sync {tag}", created_by=None)
+    domains = [f"bench-site{n}-{tag}.com" for n in range(count)]
+    prospects_create(project=project, domains=domains, source=ProspectSource.MANUAL, created_by=None)
+    prospects = list(Prospect.objects.filter(project=project).order_by("pk"))
+    Prospect.objects.filter(project=project).update(stage=Stage.CONTACTED)
+    contacts = Contact.objects.bulk_create(
+        Contact(prospect=p, name="Jane Doe", email=f"editor@{p.domain}", is_primary=True) for p in prospects
+    )
+    template = EmailTemplate.objects.create(name=f"Bench sync {tag}", subject="A link", text="Hi", version=1)
+    sequence = Sequence.objects.create(name=f"Bench sync {tag}")
+    for position in (1, 2):
+        SequenceStep.objects.create(sequence=sequence, position=position, template=template, delay_days=3)
+    enrollments = Enrollment.objects.bulk_create(
+        Enrollment(sequence=sequence, prospect=p, contact=c, mailbox=mailbox, domain=p.domain, current_step=1)
+        for p, c in zip(prospects, contacts, strict=True)
+    )
+    now = timezone.now()
+    sent = []
+    for enrollment in enrollments:
+        for position, status in ((1, OutboxStatus.SENT), (2, OutboxStatus.QUEUED)):
+            sent.append(OutboundMessage(
+                mailbox=mailbox, enrollment=enrollment, step_position=position, prospect=enrollment.prospect,
+                contact=enrollment.contact, from_address=mailbox.email, to_address=enrollment.contact.email,
+                subject="A resource for your readers", text="Hi", status=status,
+                message_id=f"<{enrollment.thread_token}.{secrets.token_hex(16)}@linkcrm.test>",
+                due_at=now + dt.timedelta(days=3 * (position - 1)), sent_at=now if position == 1 else None,
+            ))  # fmt: skip
+    OutboundMessage.objects.bulk_create(sent)
+    return [m for m in sent if m.step_position == 1]
+
+
+def message_for(n: int, mailbox: Any, threads: list[Any]) -> bytes:
+    """Message ``n`` of the mix: 1 % replies to our threads, 5 % auto-replies, 3 % bounces,
+    10 % newsletters, the rest people's mail that has nothing to do with outreach."""
+    kind = n % 100
+    date = f"Sat, 21 Nov 2026 10:{n // 60 % 60:02d}:{n % 60:02d} +0000"
+    ident = f"<{uuid.uuid4().hex}@mail.example.net>"
+    if kind == 0 or 1 <= kind <= 5:
+        ours = threads[(n // 100) % len(threads)]
+        auto = "Auto-Submitted: auto-replied\r\n" if kind else ""
+        text = "Thanks for getting in touch! I'll have a look at the guide this week." if not kind else (
+            "I am away and will read your message when I am back.")  # fmt: skip
+        return (f"From: Jane Doe <{ours.to_address}>\r\nTo: {mailbox.email}\r\nSubject: Re: {ours.subject}\r\n"
+                f"Date: {date}\r\nMessage-ID: {ident}\r\nIn-Reply-To: {ours.message_id}\r\n"
+                f"References: {ours.message_id}\r\n{auto}Content-Type: text/plain; charset=utf-8\r\n\r\n{text}\r\n\r\n"
+                f"On Fri, 20 Nov 2026, {mailbox.email} wrote:\r\n> Hi Jane,\r\n> A resource for your readers?\r\n"
+                ).encode()  # fmt: skip
+    if 6 <= kind <= 8:
+        return (f"From: Mail Delivery System <MAILER-DAEMON@mx.example.net>\r\nTo: {mailbox.email}\r\n"
+                f"Subject: Undelivered Mail Returned to Sender\r\nDate: {date}\r\nMessage-ID: {ident}\r\n"
+                "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n"
+                "\r\n--b\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
+                "--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.net\r\n\r\n"
+                f"Final-Recipient: rfc822; someone{n}@example.net\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+                "Diagnostic-Code: smtp; 550 5.1.1 User unknown\r\n--b--\r\n").encode()  # fmt: skip
+    if 9 <= kind <= 18:
+        return (f"From: Weekly News <news@list.example.com>\r\nTo: {mailbox.email}\r\nSubject: This week #{n}\r\n"
+                f"Date: {date}\r\nMessage-ID: {ident}\r\nPrecedence: bulk\r\nList-Id: <weekly.list.example.com>\r\n"
+                "List-Unsubscribe: <https://list.example.com/u>\r\nContent-Type: text/plain\r\n\r\n"
+                + "Ten links worth reading this week.\r\n" * 20).encode()  # fmt: skip
+    return (f"From: Colleague {n % 37} <colleague{n % 37}@company.example>\r\nTo: {mailbox.email}\r\n"
+            f"Subject: Project update {n}\r\nDate: {date}\r\nMessage-ID: {ident}\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+            + "Here is where we are on the project; let's talk on Monday.\r\n" * 8).encode()  # fmt: skip
+
+
+def fill_mailbox(config: Any, mailbox: Any, raws: list[bytes]) -> None:
+    """Write ``raws`` into the mailbox's INBOX Maildir (Dovecot creates it at the first login)."""
+    from imapclient import IMAPClient
+
+    from linkcrm.localstack import mail
+
+    with IMAPClient("127.0.0.1", port=config.imap_port, ssl=False, timeout=60) as client:
+        client.login(mailbox.email, config.sandbox_password)
+        client.select_folder("INBOX", readonly=True)
+    maildir = mail._mail_root(config) / "boxes" / mailbox.email.lower() / "Maildir"
+    owner = maildir.stat()
+    stamp = int(time.time())
+    for n, raw in enumerate(raws):
+        path = maildir / "cur" / f"{stamp}.M{n}P{os.getpid()}.bench,S={len(raw)}:2,"
+        path.write_bytes(raw)
+        os.chown(path, owner.st_uid, owner.st_gid)
+
+
+# --- the two reads -------------------------------------------------------------------------------
+
+
+def bare_read(config: Any, mailbox: Any, max_bytes: int) -> int:
+    """What any client must do at least: one connection, EXAMINE, SEARCH, one FETCH of it all."""
+    from imapclient import IMAPClient
+
+    with IMAPClient("127.0.0.1", port=config.imap_port, ssl=False, timeout=300) as client:
+        client.login(mailbox.email, config.sandbox_password)
+        client.select_folder("INBOX", readonly=True)
+        uids = client.search(["ALL"])
+        fetched = client.fetch(uids, [f"BODY.PEEK[]<0.{max_bytes}>", "RFC822.SIZE", "INTERNALDATE"])
+    return len(fetched)
+
+
+def timed(function: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    answer = function()
+    return time.perf_counter() - started, answer
+
+
+def measure_sync(messages: int = 10_000, *, batch_size: int | None = None) -> tuple[float, float]:
+    """(sync seconds / bare-fetch seconds, synced messages per second) on the running stack."""
+    from django.conf import settings
+
+    from linkcrm.localstack.config import StackConfig
+    from outreach.models import InboundMessage
+    from outreach.services.inbox import mailbox_sync
+
+    config = StackConfig.from_env()
+    mailbox = bench_mailbox(config)
+    threads = bench_threads(mailbox, min(THREADS, max(1, messages // 100)))
+    raws = [message_for(n, mailbox, threads) for n in range(messages)]
+    seconds, _ = timed(lambda: fill_mailbox(config, mailbox, raws))
+    log(f"sync: {messages:,} messages written to {mailbox.email} in {seconds:.1f} s")
+    max_bytes = settings.LINKCRM_IMAP_MAX_MESSAGE_BYTES
+    warm, read = timed(lambda: bare_read(config, mailbox, max_bytes))  # Dovecot indexes the new files
+    bare_s, read = timed(lambda: bare_read(config, mailbox, max_bytes))
+    log(f"sync: bare imapclient fetch of {read:,} messages: {bare_s:.2f} s (first, indexing: {warm:.2f} s)")
+    sync_s, result = timed(lambda: mailbox_sync(mailbox.pk, batch_size=batch_size))
+    stored = InboundMessage.objects.filter(mailbox=mailbox).count()
+    if result.error or result.fetched != messages or stored != messages:
+        raise SystemExit(f"sync: fetched {result.fetched}, stored {stored} of {messages}: {result.error or 'short'}")
+    split = ", ".join(f"{name} {value:.2f} s" for name, value in result.timings.items())
+    per_message = result.timings["classify"] / messages * 1e6
+    log(f"sync: mailbox_sync {sync_s:.2f} s ({split}); classification {per_message:.0f} µs a message")
+    _report_kinds(mailbox)
+    ratio = sync_s / bare_s
+    log(f"sync: ratio {ratio:.2f} ({'ok' if ratio <= TARGET_RATIO else f'ABOVE the {TARGET_RATIO} target'})")
+    return ratio, messages / sync_s
+
+
+def _report_kinds(mailbox: Any) -> None:
+    from django.db.models import Count
+
+    from outreach.models import InboundMessage
+
+    kinds = InboundMessage.objects.filter(mailbox=mailbox).values_list("kind").annotate(n=Count("pk")).order_by("kind")
+    matched = InboundMessage.objects.filter(mailbox=mailbox).exclude(match_method="none").count()
+    log(f"sync: stored {', '.join(f'{kind} {n}' for kind, n in kinds)}; {matched} matched to our threads")
+
+
+# --- alone ----------------------------------------------------------------------------------------
+
+
+def stack_config() -> Any:
+    env = {"LINKCRM_STACK": "test", "LINKCRM_DATA_DIR": str(OUT / "outreach-sync-stack")}
+    for name, default in PORTS.items():
+        env[f"LINKCRM_{name}_PORT"] = os.environ.get(f"LINKCRM_BENCH_SYNC_{name}_PORT", str(default))
+    os.environ.update(env)
+    os.environ.pop("DATABASE_URL", None)
+    os.environ.setdefault("SECRET_KEY", "bench-only")
+    os.environ.setdefault("LINKCRM_ENCRYPTION_KEY", base64.urlsafe_b64encode(os.urandom(32)).decode())
+    from linkcrm.localstack.config import StackConfig
+
+    config = StackConfig.from_env()
+    os.environ["DATABASE_URL"] = config.local_database_url
+    return config
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument("--keep", action="store_true", help="leave the stack running")
+    args = parser.parse_args(argv)
+    config = stack_config()
+    from linkcrm.localstack import mail, postgres
+
+    postgres.up(config)
+    mail.up(config)
+    try:
+        subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "-v0"], env=config.child_environ(),
+                       cwd=ROOT, check=True)  # fmt: skip
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linkcrm.settings")
+        import django
+
+        django.setup()
+        ratio, per_s = measure_sync(args.messages)
+    finally:
+        if not args.keep:
+            mail.down(config)
+            postgres.down(config)
+    log(f"RESULT outreach-sync sync_ratio={ratio:.2f} sync_per_s={per_s:.0f}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
