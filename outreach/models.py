@@ -305,6 +305,12 @@ class OutboundMessage(models.Model):
             ),
             models.Index(fields=["status", "claimed_at"], name="outbound_status_claimed_idx"),
             models.Index(fields=["mailbox", "sent_at"], name="outbound_mailbox_sent_idx"),
+            # Reports (outreach.reports.selectors): the emails sent in a period, and a prospect's
+            # latest send (stale prospects); partial, so queued/failed rows stay out of both.
+            models.Index(fields=["sent_at"], name="outbound_sent_at_idx", condition=Q(status="sent")),
+            models.Index(
+                fields=["prospect", "sent_at"], name="outbound_prospect_sent_idx", condition=Q(status="sent")
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -25,8 +25,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
 
-from audit.models import RefDomain, Site
-from audit.selectors import new_lost_series
+from audit.models import Site
 from linkcrm.choices import Role
 from linkcrm.permissions import has_role
 from outreach.choices import MessageKind, OutboxStatus
@@ -129,64 +128,68 @@ class FunnelRow:
         return None if self.converted is None else rate(self.converted, self.entered)
 
 
-def _funnel_counts_sql(report: ReportFilter) -> tuple[str, dict[str, Any]]:
-    params = report.params()
-    entered, converted = [], []
-    for index, stage in enumerate(FUNNEL_STAGES):
-        params[f"s{index}"] = stage
-        entered.append(
-            f"min(c.created_at) FILTER (WHERE c.to_stage = %(s{index})s "
-            f"AND c.created_at >= %(start)s AND c.created_at < %(end)s) AS e{index}"
-        )
-    for index in range(1, len(ORDERED_STAGES)):
-        params[f"later{index}"] = list(ORDERED_STAGES[index:])
-        # Latest move into this stage or beyond: "reached it after entering the previous one".
-        entered.append(f"max(c.created_at) FILTER (WHERE c.to_stage = ANY(%(later{index})s)) AS r{index}")
-        converted.append(f"count(*) FILTER (WHERE e{index - 1} IS NOT NULL AND r{index} >= e{index - 1})")
-    counts = ", ".join(f"count(e{index})" for index in range(len(FUNNEL_STAGES)))
-    sql = (
-        f"SELECT {counts}, {', '.join(converted)} FROM ("  # noqa: S608 - fixed fragments only
-        f" SELECT c.prospect_id, {', '.join(entered)}"
-        " FROM prospects_stagechange c JOIN prospects_prospect p ON p.id = c.prospect_id"
-        f" WHERE {scope_sql(report)} AND c.prospect_id IN ("
-        "  SELECT prospect_id FROM prospects_stagechange WHERE created_at >= %(start)s AND created_at < %(end)s)"
-        " GROUP BY c.prospect_id) per_prospect"
-    )
-    return sql, params
+# The stage-log rows of the period come from the created_at index; everything about a prospect's
+# other moves (did it reach a later stage? when did it next move?) is an index probe on
+# (prospect_id, created_at) — stagechange_prospect_time — per row of the period, never a scan of
+# the whole log. Both queries start from the same CTE.
+_PERIOD_CTE = """
+WITH period AS MATERIALIZED (
+  SELECT c.id, c.prospect_id, c.to_stage, c.created_at
+  FROM prospects_stagechange c JOIN prospects_prospect p ON p.id = c.prospect_id
+  WHERE c.created_at >= %(start)s AND c.created_at < %(end)s AND {scope}
+)
+"""
 
+_FUNNEL_SQL = """{period}, firsts AS (
+  SELECT prospect_id, to_stage, min(created_at) AS entered_at FROM period GROUP BY prospect_id, to_stage
+)
+SELECT f.to_stage, count(*),
+       count(*) FILTER (WHERE EXISTS (
+         SELECT 1 FROM prospects_stagechange n
+         WHERE n.prospect_id = f.prospect_id AND n.created_at >= f.entered_at
+           AND n.to_stage = ANY(string_to_array(l.later, ','))))
+FROM firsts f
+LEFT JOIN unnest(%(from_stages)s::text[], %(later_stages)s::text[]) AS l(stage, later) ON l.stage = f.to_stage
+GROUP BY f.to_stage
+"""
 
-_MEDIAN_SQL = """
+_MEDIAN_SQL = """{period}
 SELECT to_stage, percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM left_at - created_at)),
        count(*)
 FROM (
-  SELECT c.to_stage, c.created_at,
-         lead(c.created_at) OVER (PARTITION BY c.prospect_id ORDER BY c.created_at, c.id) AS left_at
-  FROM prospects_stagechange c JOIN prospects_prospect p ON p.id = c.prospect_id
-  WHERE {scope} AND c.prospect_id IN (
-    SELECT prospect_id FROM prospects_stagechange WHERE created_at >= %(start)s AND created_at < %(end)s)
+  SELECT pr.to_stage, pr.created_at, (
+    SELECT n.created_at FROM prospects_stagechange n
+    WHERE n.prospect_id = pr.prospect_id AND n.created_at > pr.created_at
+    ORDER BY n.created_at LIMIT 1) AS left_at
+  FROM period pr
 ) stays
-WHERE created_at >= %(start)s AND created_at < %(end)s AND left_at IS NOT NULL
+WHERE left_at IS NOT NULL
 GROUP BY to_stage
 """
 
 
+def _funnel_params(report: ReportFilter) -> dict[str, Any]:
+    """The report's parameters plus, per ordered stage but the last, the stages that count as "next or later"."""
+    stages = ORDERED_STAGES[:-1]
+    later = [",".join(ORDERED_STAGES[index + 1:]) for index in range(len(stages))]
+    return {**report.params(), "from_stages": list(stages), "later_stages": later}
+
+
 def funnel(report: ReportFilter) -> list[FunnelRow]:
     """Entered, converted to the next stage and median days in stage, for each stage in order."""
-    sql, params = _funnel_counts_sql(report)
-    row = _fetch(sql, params)[0]
-    n = len(FUNNEL_STAGES)
-    entered, converted = row[:n], row[n:]
-    medians = {
-        stage: (seconds, stays)
-        for stage, seconds, stays in _fetch(_MEDIAN_SQL.format(scope=scope_sql(report)), report.params())
-    }
+    period = _PERIOD_CTE.format(scope=scope_sql(report))
+    counts = {stage: (entered, converted)
+              for stage, entered, converted in _fetch(_FUNNEL_SQL.format(period=period), _funnel_params(report))}
+    medians = {stage: (seconds, stays)
+               for stage, seconds, stays in _fetch(_MEDIAN_SQL.format(period=period), report.params())}
     labels = dict(Stage.choices)
     result = []
-    for index, stage in enumerate(FUNNEL_STAGES):
+    for stage in FUNNEL_STAGES:
+        entered, converted = counts.get(stage, (0, 0))
         seconds, stays = medians.get(stage, (None, 0))
         result.append(FunnelRow(
-            stage=stage, label=labels[stage], entered=entered[index],
-            converted=converted[index] if index < len(converted) else None,
+            stage=stage, label=labels[stage], entered=entered,
+            converted=converted if stage in ORDERED_STAGES[:-1] else None,
             median_days=None if seconds is None else round(seconds / 86400, 1), stays=stays,
         ))  # fmt: skip
     return result
@@ -248,8 +251,9 @@ WITH sent AS MATERIALIZED (
   ) resolved
   GROUP BY answered_id
 ), won AS (
-  SELECT DISTINCT c.prospect_id FROM prospects_stagechange c
-  WHERE c.to_stage = %(acquired)s AND c.prospect_id IN (SELECT prospect_id FROM sent)
+  -- One probe of stagechange_prospect_time per contacted prospect, not a scan of the whole log.
+  SELECT d.prospect_id FROM (SELECT DISTINCT prospect_id FROM sent) d
+  WHERE EXISTS (SELECT 1 FROM prospects_stagechange c WHERE c.prospect_id = d.prospect_id AND c.to_stage = %(acquired)s)
 )
 SELECT {groupings}, {columns}, count(*), count(DISTINCT s.prospect_id),
        count(DISTINCT s.prospect_id) FILTER (WHERE a.replied),
@@ -412,35 +416,65 @@ class Growth:
     sites: list[SiteGrowth]
 
 
-def _live_by_month(site: Site, months: list[date]) -> list[int]:
-    """Live referring domains at the end of each month, anchored on today's live count."""
-    series = new_lost_series(site, period="month", of="refdomains", max_points=100_000)
-    live_now = RefDomain.objects.filter(site=site, lost_at__isnull=True).count()
-    net = {start: new - lost for start, new, lost in series.rows}
-    values = []
-    for month in months:
-        # Undo every change after this month: live then = live now - net change since.
-        values.append(live_now - sum(change for start, change in net.items() if start > month))
-    return values
+# One scan of the sites' referring domains gives, per site, new per month, lost per month and the
+# live count today (audit.selectors.new_lost_series asks twice per site; here every site is read once).
+_GROWTH_SQL = """
+SELECT site_id, GROUPING(first_month) = 0 AS is_new, GROUPING(lost_month) = 0 AS is_lost,
+       COALESCE(first_month, lost_month), count(*), count(*) FILTER (WHERE lost_at IS NULL)
+FROM (SELECT site_id, lost_at, date_trunc('month', first_seen)::date AS first_month,
+             date_trunc('month', lost_at)::date AS lost_month
+      FROM audit_refdomain WHERE site_id = ANY(%(sites)s)) d
+GROUP BY GROUPING SETS ((site_id, first_month), (site_id, lost_month), (site_id))
+"""
+
+
+def _next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def _growth_counts(site_ids: list[int]) -> tuple[dict[int, dict[date, int]], dict[int, int]]:
+    """Per site: net change (new - lost) per month, and today's live count."""
+    net: dict[int, dict[date, int]] = {site_id: {} for site_id in site_ids}
+    live: dict[int, int] = dict.fromkeys(site_ids, 0)
+    for site_id, is_new, is_lost, month, count, live_count in _fetch(_GROWTH_SQL, {"sites": site_ids}):
+        if is_new or is_lost:
+            if month is not None:
+                net[site_id][month] = net[site_id].get(month, 0) + (count if is_new else -count)
+        else:
+            live[site_id] = live_count
+    return net, live
 
 
 def refdomain_growth(project: Project | None, *, max_months: int = 24) -> Growth:
-    """The project site's and its competitors' live referring domains per month (last ``max_months``)."""
+    """The project site's and its competitors' live referring domains per month (last ``max_months``).
+
+    Live at the end of a month = live today - (new - lost) in every later month, so domains an
+    export gave no first-seen date count as live throughout.
+    """
     if project is None:
         return Growth([], [])
     sites: list[tuple[Site, bool]] = [(project.site, True)] if project.site_id else []
     sites += [(site, False) for site in project.competitors.order_by("domain")]
     if not sites:
         return Growth([], [])
-    starts = [start for site, _ in sites for start in new_lost_series(site, period="month", of="refdomains").starts]
+    net, live = _growth_counts([site.pk for site, _ in sites])
+    starts = [month for changes in net.values() for month in changes]
     if not starts:
         return Growth([], [SiteGrowth(site.domain, own, []) for site, own in sites])
     months = [min(starts)]
     while months[-1] < max(starts):
-        month = months[-1]
-        months.append(date(month.year + month.month // 12, month.month % 12 + 1, 1))
+        months.append(_next_month(months[-1]))
     months = months[-max_months:]
-    return Growth(months, [SiteGrowth(site.domain, own, _live_by_month(site, months)) for site, own in sites])
+    result = []
+    for site, own in sites:
+        changes = net[site.pk]
+        # Undo every change after each month, latest first: one pass over the months.
+        values, level = [], live[site.pk] - sum(n for month, n in changes.items() if month > months[-1])
+        for month in reversed(months):
+            values.append(level)
+            level -= changes.get(month, 0)
+        result.append(SiteGrowth(site.domain, own, values[::-1]))
+    return Growth(months, result)
 
 
 # --- stale prospects -----------------------------------------------------------------------------------
@@ -456,25 +490,35 @@ class StaleProspect:
     last_activity: datetime
 
 
+# Only the listed rows get their last activity computed; the NOT EXISTS probes use the partial
+# index outbound_prospect_sent_idx and inbound_prospect_idx.
 _STALE_SQL = """
-SELECT p.id, p.domain, pr.name, p.stage, COALESCE(u.username, ''), act.last_at, count(*) OVER ()
-FROM prospects_prospect p
-JOIN prospects_project pr ON pr.id = p.project_id
-LEFT JOIN auth_user u ON u.id = p.assignee_id
-CROSS JOIN LATERAL (SELECT GREATEST(
-    p.stage_changed_at,
-    (SELECT max(m.sent_at) FROM outreach_outboundmessage m WHERE m.prospect_id = p.id AND m.status = %(sent)s),
-    (SELECT max(i.received_at) FROM outreach_inboundmessage i WHERE i.prospect_id = p.id)) AS last_at) act
-WHERE {scope} AND p.stage = ANY(%(active)s) AND p.stage_changed_at < %(cutoff)s AND act.last_at < %(cutoff)s
-ORDER BY act.last_at, p.id
-LIMIT %(limit)s
+SELECT s.id, s.domain, s.project, s.stage, s.assignee,
+       GREATEST(s.stage_changed_at,
+         (SELECT max(m.sent_at) FROM outreach_outboundmessage m WHERE m.prospect_id = s.id AND m.status = %(sent)s),
+         (SELECT max(i.received_at) FROM outreach_inboundmessage i WHERE i.prospect_id = s.id)),
+       s.total
+FROM (
+  SELECT p.id, p.domain, pr.name AS project, p.stage, COALESCE(u.username, '') AS assignee, p.stage_changed_at,
+         count(*) OVER () AS total
+  FROM prospects_prospect p
+  JOIN prospects_project pr ON pr.id = p.project_id
+  LEFT JOIN auth_user u ON u.id = p.assignee_id
+  WHERE {scope} AND p.stage = ANY(%(active)s) AND p.stage_changed_at < %(cutoff)s
+    AND NOT EXISTS (SELECT 1 FROM outreach_outboundmessage m
+                    WHERE m.prospect_id = p.id AND m.status = %(sent)s AND m.sent_at >= %(cutoff)s)
+    AND NOT EXISTS (SELECT 1 FROM outreach_inboundmessage i WHERE i.prospect_id = p.id AND i.received_at >= %(cutoff)s)
+  ORDER BY p.stage_changed_at, p.id
+  LIMIT %(limit)s
+) s
+ORDER BY s.stage_changed_at, s.id
 """
 
 
 def stale_prospects(
     report: ReportFilter, *, now: datetime, days: int, limit: int = 50
 ) -> tuple[int, list[StaleProspect]]:
-    """Prospects being worked with no activity for ``days`` days (oldest first) and how many in all.
+    """Prospects being worked with no activity for ``days`` days (longest in their stage first), and how many.
 
     The report's period is ignored: staleness is measured back from ``now``.
     """
