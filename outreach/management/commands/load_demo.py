@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand
 
 from audit import demo as audit_demo
+from outreach import demo as outreach_demo
 from prospects import demo as prospects_demo
 from prospects import demo_pipeline
 
@@ -17,3 +18,5 @@ class Command(BaseCommand):
         project = prospects_demo.load()
         demo_pipeline.load(project)
         self.stdout.write(f"Demo workspace ready: project '{project.name}' with its pipeline.")
+        mailbox = outreach_demo.load(project)
+        self.stdout.write(f"Demo outreach ready: mailbox {mailbox.email} on the local sandbox, a 3-step sequence.")
