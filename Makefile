@@ -58,3 +58,7 @@ bench-import: deps
 .PHONY: bench-gap
 bench-gap: deps
 	@$(PY) bench/gap_bench.py $(BENCH_ARGS)
+
+.PHONY: bench-reports
+bench-reports: deps
+	@$(PY) bench/reports_bench.py $(BENCH_ARGS)

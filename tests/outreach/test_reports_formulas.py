@@ -168,3 +168,12 @@ def test_referring_domains_per_month_are_anchored_on_todays_live_count():
         ("ours.example", True, [1, 3, 3, 3]), ("them.example", False, [1, 1, 2, 2])]  # fmt: skip
     assert refdomain_growth(project, max_months=2).months == [date(2026, 2, 1), date(2026, 3, 1)]
     assert refdomain_growth(None).sites == []
+
+
+def test_docs_state_every_formula_exactly_as_the_page_does():
+    from pathlib import Path
+
+    from outreach.reports.formulas import FORMULAS
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "reports.md").read_text()
+    assert [f.key for f in FORMULAS if f.text not in docs] == []
