@@ -13,6 +13,10 @@ from linkcrm.permissions import has_role, user_role
 # Pages that belong to a section although their URL sits under another one's prefix.
 SECTION_PATHS: dict[str, re.Pattern[str]] = {
     "prospects:pipeline": re.compile(r"^/(projects/\d+/(board|prospects|reminders)|prospects|contacts)/"),
+    "outreach:mailbox-list": re.compile(r"^/outreach/mailboxes/"),
+    "outreach:template-list": re.compile(r"^/outreach/templates/"),
+    "outreach:sequence-list": re.compile(r"^/outreach/sequences/"),
+    "outreach:inbox": re.compile(r"^/outreach/inbox/"),
 }
 
 NAVIGATION: tuple[tuple[str, str, Role], ...] = (

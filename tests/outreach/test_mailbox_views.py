@@ -133,3 +133,12 @@ def test_the_owner_sees_a_banner_when_an_auth_failure_paused_the_mailbox(stack, 
         page = client_for(alice).get(url).content.decode()
         assert "data-paused-banner" in page and "SMTP login refused" in page, url
     assert "data-paused-banner" not in client_for(bob).get("/outreach/").content.decode()
+
+
+def test_the_nav_lists_the_outreach_screens_and_highlights_the_open_one(alice, client_for):
+    page = client_for(alice).get("/outreach/mailboxes/").content.decode()
+    nav = page[page.index('class="mainnav"'):page.index("</nav>")]
+    for label in ("Mailboxes", "Templates", "Sequences", "Inbox"):
+        assert f">{label}</a>" in nav
+    assert 'href="/outreach/mailboxes/" class="active" aria-current="page"' in nav
+    assert 'href="/outreach/" class="active"' not in nav
