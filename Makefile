@@ -59,6 +59,10 @@ bench-import: deps
 bench-gap: deps
 	@$(PY) bench/gap_bench.py $(BENCH_ARGS)
 
+.PHONY: bench-audit
+bench-audit: deps
+	@$(PY) bench/audit_bench.py $(BENCH_ARGS)
+
 .PHONY: bench-reports
 bench-reports: deps
 	@$(PY) bench/reports_bench.py $(BENCH_ARGS)

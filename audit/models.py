@@ -191,10 +191,17 @@ class RefDomain(models.Model):
 
 
 class LinkToxicity(models.Model):
-    """Toxicity of one backlink: a 0-100 score and which markers fired (audit.toxicity.MARKERS bits)."""
+    """Toxicity of one backlink: a 0-100 score and which markers fired (audit.toxicity.MARKERS bits).
 
-    backlink_id = models.BigIntegerField(primary_key=True, help_text="audit_backlink.id")
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+", db_index=False)
+    Rewritten as a whole per site by each scoring (delete, then one INSERT … SELECT): no unique
+    index and no FK constraint on purpose. Re-inserting keys just deleted in the same
+    transaction makes every unique check visit the dead rows, and an FK check per row doubles
+    the cost; one writer per site (an advisory lock) keeps one row per link. Django still
+    cascades a site's delete to these rows.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False)
+    backlink_id = models.BigIntegerField(help_text="audit_backlink.id")
     score = models.SmallIntegerField()
     markers = models.IntegerField(help_text="Bitmask of audit.toxicity.MARKERS that fired.")
 
@@ -208,9 +215,12 @@ class LinkToxicity(models.Model):
 
 
 class RefDomainToxicity(models.Model):
-    """Toxicity of one referring domain of a site: its worst link's score, every marker of its links."""
+    """Toxicity of one referring domain of a site: its worst link's score, every marker of its links.
 
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+", db_index=False)
+    Written with the link scores (one row per domain by GROUP BY; see LinkToxicity for why
+    there is no unique index or FK constraint)."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False)
     domain = models.CharField(max_length=253, db_collation="C")
     score = models.SmallIntegerField()
     markers = models.IntegerField()
@@ -220,7 +230,6 @@ class RefDomainToxicity(models.Model):
     class Meta:
         ordering = ["site_id", "-score", "domain"]
         constraints = [
-            models.UniqueConstraint(fields=["site", "domain"], name="domaintox_site_domain_unique"),
             models.CheckConstraint(condition=Q(score__gte=0, score__lte=100), name="domaintox_score_0_100"),
         ]
         indexes = [models.Index(fields=["site", "-score", "domain"], name="domaintox_site_score")]

@@ -51,13 +51,12 @@ SPAM_TLDS: tuple[str, ...] = (
     "click", "link", "work", "loan", "win", "bid", "racing", "review", "stream", "download", "cam",
     "rest", "fit", "monster", "sbs", "cfd", "quest", "cyou", "bond",
 )  # fmt: skip
-# Words of the usual spam verticals and of link selling, found in a source URL or page title.
+# Words of the usual spam verticals and of link selling, found in a source URL or page title
+# (lower-cased, anywhere in a word: plain substring tests are several times cheaper than a regex).
 SPAM_WORDS: tuple[str, ...] = (
-    "casino", "poker", "gambling", "betting", "porn", "xxx", "viagra", "cialis", "payday", "loans?",
-    "escort", "replica", "forex", "crypto", "backlinks?", "seo", "link ?directory", "bookmarks?",
-    "webdirectory", "pbn", "guest ?posts?", "rank(ing)?s",
+    "casino", "poker", "betting", "porn", "viagra", "cialis", "payday", "escort", "replica", "backlink",
+    "seo-", "-seo", "directory", "pbn",
 )  # fmt: skip
-_SPAM_WORDS_RE = r"(^|[^a-z])(" + "|".join(SPAM_WORDS) + r")([^a-z]|$)"
 # Domain label (name before the public suffix): 4+ digits, 2+ hyphens, or over 20 characters.
 _DOMAIN_PATTERN_RE = r"([0-9][^0-9]*){4}|-.*-|^.{21,}$"
 
@@ -99,7 +98,7 @@ MARKERS: tuple[Marker, ...] = (
            "characters: names like these are mass-registered for link farms."),
     Marker(6, "spam_words", "Spam words in URL or title", 25,
            "The source page's URL or title contains words of spam verticals or link selling "
-           "(casino, porn, viagra, loans, backlinks, SEO, directory ...)."),
+           "(" + ", ".join(w.strip("-") for w in SPAM_WORDS if not w.startswith("-")) + ")."),
     Marker(7, "low_authority", "Low authority", 15,
            f"The referring domain's authority is below {LOW_AUTHORITY_BELOW} of 100 (Semrush AS, else "
            "Ahrefs DR, else Majestic TF): no real audience, often a throw-away site."),
@@ -139,7 +138,7 @@ _DOMAIN_MARKS = {
 _LINK_MARKS = {
     "sitewide": "b.sitewide",
     "many_external": "b.external_links > %(external_max)s",
-    "spam_words": "lower(b.source_url || ' ' || b.source_title) ~ %(spam_words)s",
+    "spam_words": "lower((b.source_url || ' ' || b.source_title) COLLATE \"C\") LIKE ANY (%(spam_words)s)",
     "low_authority": "COALESCE(b.semrush_domain_ascore, b.ahrefs_dr, d.authority) < %(low_authority)s",
     "provider_spam": "b.ahrefs_is_spam",
     "provider_toxic": "b.semrush_toxic_score >= 60",
@@ -212,7 +211,10 @@ class ScoreResult:
 
 
 Progress = Callable[[str, int], None]
-STEPS = ("Classifying anchors", "Reading referring domains", "Scoring links and domains")
+STEPS = ("Classifying anchors", "Clearing the previous scores", "Scoring links and domains")
+# The anchor as links are grouped and joined by: trimmed, lower-cased byte-wise (ASCII only:
+# cheaper than the locale's lower(), and the anchor classifier folds case itself).
+ANCHOR_KEY = 'lower(btrim(b.anchor) COLLATE "C")'
 
 
 def toxicity_score_site(
@@ -229,15 +231,16 @@ def toxicity_score_site(
         cursor.execute("SELECT pg_advisory_xact_lock(7406, %s)", [site.id])
         cursor.execute("SET LOCAL jit = off")  # one pass over the rows: compiling does not pay
         # ON COMMIT DROP does not fire when the caller's transaction is still open (a savepoint).
-        cursor.execute("DROP TABLE IF EXISTS pg_temp.tox_anchor, pg_temp.tox_domain")
+        cursor.execute("DROP TABLE IF EXISTS pg_temp.tox_anchor")
+        # Hash joins on the domain facts (in memory) beat walking 1M links in domain order.
+        cursor.execute("SET LOCAL work_mem = '256MB'; SET LOCAL enable_mergejoin = off")
         report(STEPS[0], 0)
         _anchor_table(cursor, site)
         report(STEPS[1], 1)
         params = _params(site)
-        _domain_table(cursor, params, use_provider_flags)
-        report(STEPS[2], 2)
         cursor.execute("DELETE FROM audit_linktoxicity WHERE site_id = %(site)s", params)
         cursor.execute("DELETE FROM audit_refdomaintoxicity WHERE site_id = %(site)s", params)
+        report(STEPS[2], 2)
         cursor.execute(_scoring_sql(use_provider_flags), params)
         links, domains = cursor.fetchone()
     return ScoreResult(links=links or 0, domains=domains or 0)
@@ -246,7 +249,8 @@ def toxicity_score_site(
 def _params(site: Site) -> dict[str, object]:
     return {
         "site": site.id, "spam_tlds": list(SPAM_TLDS), "domain_pattern": _DOMAIN_PATTERN_RE,
-        "network_min": NETWORK_MIN_DOMAINS, "external_max": EXTERNAL_LINKS_MAX, "spam_words": _SPAM_WORDS_RE,
+        "network_min": NETWORK_MIN_DOMAINS, "external_max": EXTERNAL_LINKS_MAX,
+        "spam_words": [f"%{word}%" for word in SPAM_WORDS],
         "low_authority": LOW_AUTHORITY_BELOW, "toxic_min": toxic_min(),
     }  # fmt: skip
 
@@ -255,7 +259,7 @@ def _anchor_table(cursor: psycopg.Cursor, site: Site) -> None:
     """tox_anchor(anchor, marks): each distinct anchor of the site that fires an anchor marker."""
     terms = AnchorTerms.build(brand_terms=site.brand_terms, money_terms=site.money_terms, domain=site.domain)
     cursor.execute(
-        "SELECT DISTINCT lower(btrim(anchor)) FROM audit_backlink WHERE site_id = %s AND anchor <> ''", [site.id]
+        f"SELECT DISTINCT {ANCHOR_KEY} FROM audit_backlink b WHERE b.site_id = %s AND b.anchor <> ''", [site.id]
     )
     bits = {
         AnchorCategory.EXACT_MATCH: _bit("money_anchor"), AnchorCategory.PARTIAL_MATCH: _bit("money_anchor"),
@@ -264,7 +268,7 @@ def _anchor_table(cursor: psycopg.Cursor, site: Site) -> None:
     rows = [(anchor, bits[kind]) for (anchor,) in cursor.fetchall() if (kind := classify_anchor(anchor, terms=terms))
             in bits]  # fmt: skip
     cursor.execute(
-        "CREATE TEMP TABLE tox_anchor (anchor text PRIMARY KEY, marks int NOT NULL) ON COMMIT DROP"
+        'CREATE TEMP TABLE tox_anchor (anchor text COLLATE "C" PRIMARY KEY, marks int NOT NULL) ON COMMIT DROP'
     )
     cursor.execute(
         "INSERT INTO tox_anchor SELECT * FROM unnest(%s::text[], %s::int[])",
@@ -272,33 +276,22 @@ def _anchor_table(cursor: psycopg.Cursor, site: Site) -> None:
     )
 
 
-def _domain_table(cursor: psycopg.Cursor, params: dict[str, object], use_provider_flags: bool) -> None:
-    """tox_domain(domain, marks, authority): the per-domain markers, once per referring domain."""
-    cursor.execute(
-        'CREATE TEMP TABLE tox_domain (domain text COLLATE "C" PRIMARY KEY, marks int NOT NULL,'
-        " authority int) ON COMMIT DROP"
-    )
-    flags = _flags_sql(_DOMAIN_MARKS, use_provider_flags=use_provider_flags)
-    cursor.execute(
-        f"INSERT INTO tox_domain SELECT r.domain, {flags},"
-        " COALESCE(r.semrush_ascore, r.ahrefs_dr, r.majestic_tf)"
-        " FROM audit_refdomain r WHERE r.site_id = %(site)s",
-        params,
-    )
-    cursor.execute("ANALYZE tox_domain")
-
-
 def _scoring_sql(use_provider_flags: bool) -> str:
-    """One statement: score every link, store it, aggregate and store the domains, count both."""
+    """One statement: per-domain facts once per referring domain, then every link scored (hash
+    joins on the domain facts and the anchor classes), stored, and aggregated per domain."""
+    domain_flags = _flags_sql(_DOMAIN_MARKS, use_provider_flags=use_provider_flags)
     flags = _flags_sql(_LINK_MARKS, use_provider_flags=use_provider_flags)
     return f"""
-    WITH marked AS MATERIALIZED (
+    WITH domains AS MATERIALIZED (
+        SELECT r.domain, {domain_flags} AS marks, COALESCE(r.semrush_ascore, r.ahrefs_dr, r.majestic_tf) AS authority
+        FROM audit_refdomain r WHERE r.site_id = %(site)s
+    ), marked AS MATERIALIZED (
         SELECT b.id, b.source_domain, b.lost_at IS NULL AS live,
                COALESCE(d.marks, 0) | (CASE WHEN b.link_type <> 'image' THEN COALESCE(a.marks, 0) ELSE 0 END)
                | {flags} AS marks
         FROM audit_backlink b
-        LEFT JOIN tox_domain d ON d.domain = b.source_domain
-        LEFT JOIN tox_anchor a ON a.anchor = lower(btrim(b.anchor))
+        LEFT JOIN domains d ON d.domain = b.source_domain
+        LEFT JOIN tox_anchor a ON a.anchor = {ANCHOR_KEY}
         WHERE b.site_id = %(site)s
     ), scored AS MATERIALIZED (
         SELECT id, source_domain, live, marks, {_score_sql("marks")} AS score FROM marked
@@ -306,14 +299,14 @@ def _scoring_sql(use_provider_flags: bool) -> str:
         INSERT INTO audit_linktoxicity (backlink_id, site_id, score, markers)
         SELECT id, %(site)s, score, marks FROM scored
         RETURNING 1
-    ), domains AS (
+    ), stored AS (
         INSERT INTO audit_refdomaintoxicity (site_id, domain, score, markers, links, toxic_links)
         SELECT %(site)s, source_domain, COALESCE(max(score) FILTER (WHERE live), max(score)), bit_or(marks),
                count(*), count(*) FILTER (WHERE score >= %(toxic_min)s)
         FROM scored GROUP BY source_domain
         RETURNING 1
     )
-    SELECT (SELECT count(*) FROM links), (SELECT count(*) FROM domains)
+    SELECT (SELECT count(*) FROM links), (SELECT count(*) FROM stored)
     """
 
 
