@@ -16,6 +16,7 @@ from rest_framework.routers import SimpleRouter
 
 from linkcrm.choices import Role
 from linkcrm.permissions import HasRole
+from outreach.api.params import int_param
 from outreach.models import Enrollment
 from outreach.selectors import enrollments_for_user, mailboxes_sendable_by, sequences_active, visible_prospects
 from outreach.services.enrollments import (
@@ -69,11 +70,9 @@ class EnrollmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     def get_queryset(self):
         rows = enrollments_for_user(self.request.user).order_by("-enrolled_at", "-id")
-        prospect = self.request.query_params.get("prospect")
+        prospect = int_param(self.request, "prospect")
         if prospect is not None:
-            if not prospect.isdigit():
-                raise ValidationError({"prospect": ["must be a number"]})
-            rows = rows.filter(prospect_id=int(prospect))
+            rows = rows.filter(prospect_id=prospect)
         return rows
 
     @extend_schema(request=EnrollRequestSerializer, responses=EnrollResultSerializer)

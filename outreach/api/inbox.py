@@ -12,6 +12,7 @@ from rest_framework.routers import SimpleRouter
 
 from linkcrm.choices import Role
 from linkcrm.permissions import HasRole
+from outreach.api.params import int_param
 from outreach.choices import MessageKind
 from outreach.models import InboundMessage
 from outreach.selectors import inbox_for_user
@@ -28,15 +29,6 @@ class InboundMessageSerializer(serializers.ModelSerializer):
                   "match_method", "match_detail", "matched_message", "enrollment", "prospect", "needs_attention",
                   "handled_by", "handled_at", "received_at"]
         read_only_fields = fields
-
-
-def _number(request: Request, name: str) -> int | None:
-    value = request.query_params.get(name)
-    if value is None or value == "":
-        return None
-    if not value.isdigit():
-        raise ValidationError({name: ["must be a number"]})
-    return int(value)
 
 
 @extend_schema(parameters=[
@@ -57,7 +49,7 @@ class InboxViewSet(viewsets.ReadOnlyModelViewSet):
             raise ValidationError({"kind": [f"one of {', '.join(MessageKind.values)}"]})
         attention_only = self.action == "list" and request.query_params.get("all") not in ("1", "true")
         return inbox_for_user(
-            request.user, mailbox_id=_number(request, "mailbox"), project_id=_number(request, "project"),
+            request.user, mailbox_id=int_param(request, "mailbox"), project_id=int_param(request, "project"),
             kind=kind, attention_only=attention_only,
         ).order_by("-received_at", "-id")
 

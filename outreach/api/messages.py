@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from rest_framework import serializers, viewsets
-from rest_framework.exceptions import ValidationError
 from rest_framework.routers import SimpleRouter
 
 from linkcrm.choices import Role
 from linkcrm.permissions import HasRole
+from outreach.api.params import int_param
 from outreach.models import OutboundMessage
 from outreach.selectors import outbound_for_user
 
@@ -37,11 +37,9 @@ class OutboundMessageViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         rows = outbound_for_user(self.request.user).order_by("-created_at", "-id")
-        prospect = self.request.query_params.get("prospect")
+        prospect = int_param(self.request, "prospect")
         if prospect is not None:
-            if not prospect.isdigit():
-                raise ValidationError({"prospect": ["must be a number"]})
-            rows = rows.filter(prospect_id=int(prospect))
+            rows = rows.filter(prospect_id=prospect)
         if self.request.query_params.get("status"):
             rows = rows.filter(status=self.request.query_params["status"])
         return rows

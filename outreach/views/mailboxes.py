@@ -6,6 +6,9 @@ people's mailboxes answer 404, like a project one may not see.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from linkcrm.choices import Role
 from linkcrm.permissions import role_required
 from outreach.forms import MailboxForm, mailbox_initial
+from outreach.models import Mailbox
 from outreach.selectors import mailbox_get_managed, mailboxes_managed_by, mailboxes_paused_by_failure
 from outreach.services.mailboxes import (
     MailboxError,
@@ -33,22 +37,28 @@ def mailbox_list(request: HttpRequest) -> HttpResponse:
     })
 
 
+def _form_page(
+    request: HttpRequest, form: MailboxForm, mailbox: Mailbox | None, save: Callable[..., Mailbox], note: str
+) -> HttpResponse:
+    """Validate, call ``save(values=…, smtp_password=…, imap_password=…)``, redirect; or show the errors."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = save(values=form.values(), smtp_password=form.cleaned_data["smtp_password"],
+                         imap_password=form.cleaned_data["imap_password"])
+        except MailboxError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+        else:
+            messages.success(request, f"Mailbox {saved.email} saved.{note}")
+            return redirect("outreach:mailbox-edit", pk=saved.pk)
+    return render(request, "outreach/mailbox_form.html", {"form": form, "mailbox": mailbox})
+
+
 @role_required(Role.OUTREACH)
 @require_http_methods(["GET", "POST"])
 def mailbox_new(request: HttpRequest) -> HttpResponse:
     form = MailboxForm(request.POST or None, creating=True)
-    if request.method == "POST" and form.is_valid():
-        try:
-            mailbox = mailbox_create(
-                owner=request.user, values=form.values(),
-                smtp_password=form.cleaned_data["smtp_password"], imap_password=form.cleaned_data["imap_password"],
-            )
-        except MailboxError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
-        else:
-            messages.success(request, f"Mailbox {mailbox.email} saved. Test its connection below.")
-            return redirect("outreach:mailbox-edit", pk=mailbox.pk)
-    return render(request, "outreach/mailbox_form.html", {"form": form, "mailbox": None})
+    save = partial(mailbox_create, owner=request.user)
+    return _form_page(request, form, None, save, " Test its connection below.")
 
 
 @role_required(Role.OUTREACH)
@@ -56,18 +66,7 @@ def mailbox_new(request: HttpRequest) -> HttpResponse:
 def mailbox_edit(request: HttpRequest, pk: int) -> HttpResponse:
     mailbox = mailbox_get_managed(request.user, pk)
     form = MailboxForm(request.POST or None, initial=mailbox_initial(mailbox))
-    if request.method == "POST" and form.is_valid():
-        try:
-            mailbox_update(
-                mailbox=mailbox, values=form.values(),
-                smtp_password=form.cleaned_data["smtp_password"], imap_password=form.cleaned_data["imap_password"],
-            )
-        except MailboxError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
-        else:
-            messages.success(request, f"Mailbox {mailbox.email} saved.")
-            return redirect("outreach:mailbox-edit", pk=mailbox.pk)
-    return render(request, "outreach/mailbox_form.html", {"form": form, "mailbox": mailbox})
+    return _form_page(request, form, mailbox, partial(mailbox_update, mailbox=mailbox), "")
 
 
 @role_required(Role.OUTREACH)
