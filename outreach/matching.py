@@ -29,7 +29,8 @@ SCAN_BYTES = 300_000
 THREAD_HEADER = "X-LinkCRM-Thread"
 
 _MSGID_RE = re.compile(rb"<([^<>\s@]{1,200}@[^<>\s@]{1,200})>")
-_THREAD_HEADER_RE = re.compile(rb"(?im)^[ \t>]*X-LinkCRM-Thread:[ \t]*([A-Za-z0-9]{6,24})\b")
+# The header line, also when a bounce quotes it indented or behind "> ".
+_THREAD_HEADER_RE = re.compile(rb"(?im)^[ \t>]*" + THREAD_HEADER.encode() + rb":[ \t]*([A-Za-z0-9]{6,24})\b")
 _TOKEN_IN_ID_RE = re.compile(r"^([A-Za-z0-9]{6,24})\.")
 
 

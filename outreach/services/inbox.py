@@ -130,8 +130,8 @@ def mailbox_sync(mailbox_id: int, *, batch_size: int | None = None) -> SyncResul
     """
     result = SyncResult(mailbox_id=mailbox_id)
     mailbox = Mailbox.objects.filter(pk=mailbox_id).first()
-    if mailbox is None or mailbox.status != MailboxStatus.ACTIVE or not mailbox.imap_host:
-        result.skipped = "no such active mailbox with IMAP" if mailbox is None or mailbox.imap_host else "no IMAP"
+    result.skipped = _why_not(mailbox)
+    if mailbox is None or result.skipped:
         return result
     with _sync_lock(mailbox_id) as locked:
         if not locked:
@@ -145,6 +145,15 @@ def mailbox_sync(mailbox_id: int, *, batch_size: int | None = None) -> SyncResul
         )
         _sync_connected(context, result)
     return result
+
+
+def _why_not(mailbox: Mailbox | None) -> str:
+    """Why this mailbox is not read now ("" when it is)."""
+    if mailbox is None:
+        return "no such mailbox"
+    if mailbox.status != MailboxStatus.ACTIVE:
+        return f"mailbox paused: {mailbox.paused_reason or 'by a person'}"
+    return "" if mailbox.imap_host else "no IMAP server configured"
 
 
 def _sync_connected(context: _Context, result: SyncResult) -> None:
