@@ -1,6 +1,6 @@
 from django.urls import path
 
-from audit import views
+from audit import views, views_audit
 
 app_name = "audit"
 urlpatterns = [
@@ -23,4 +23,17 @@ urlpatterns = [
     path("sites/<int:site_pk>/imports/<int:pk>/progress/", views.import_progress, name="import-progress"),
     path("sites/<int:site_pk>/imports/<int:pk>/cancel/", views.import_cancel, name="import-cancel"),
     path("sites/<int:site_pk>/imports/<int:pk>/errors.csv", views.import_errors_csv, name="import-errors"),
+    # toxicity audit, review and disavow (audit.views_audit)
+    path("sites/<int:pk>/toxicity/", views_audit.site_toxicity, name="site-toxicity"),
+    path("sites/<int:pk>/toxicity/rerun/", views_audit.toxicity_rerun, name="toxicity-rerun"),
+    path("sites/<int:pk>/toxicity/progress/", views_audit.toxicity_progress, name="toxicity-progress"),
+    path("sites/<int:pk>/review/", views_audit.review_decide, name="review-decide"),
+    path("sites/<int:pk>/disavow/", views_audit.site_disavow, name="site-disavow"),
+    path("sites/<int:pk>/disavow/import/", views_audit.disavow_import, name="disavow-import"),
+    path("sites/<int:pk>/disavow/export/", views_audit.disavow_export, name="disavow-export"),
+    path("sites/<int:pk>/disavow/diff/", views_audit.disavow_diff, name="disavow-diff"),
+    path("sites/<int:site_pk>/disavow/versions/<int:pk>.txt", views_audit.disavow_version_download,
+         name="disavow-version"),
+    path("sites/<int:site_pk>/disavow/entries/<int:pk>/remove/", views_audit.disavow_entry_remove,
+         name="disavow-entry-remove"),
 ]

@@ -50,6 +50,8 @@ TABS: tuple[tuple[str, str], ...] = (
     ("top-pages", "Top pages"),
     ("ip-subnets", "IP diversity"),
     ("imports", "Imports"),
+    ("toxicity", "Toxicity audit"),
+    ("disavow", "Disavow"),
 )
 PENDING_SESSION_KEY = "audit_pending_uploads"
 

@@ -1,6 +1,6 @@
 """Prospects' pages. Each views module owns its own ``urlpatterns``; this file only joins them."""
 
-from prospects.views import board, contacts, gap, monitoring, projects
+from prospects.views import board, contacts, gap, monitoring, projects, removal
 
 app_name = "prospects"
 urlpatterns = [
@@ -8,5 +8,6 @@ urlpatterns = [
     *gap.urlpatterns,
     *board.urlpatterns,
     *contacts.urlpatterns,
+    *removal.urlpatterns,
     *monitoring.urlpatterns,
 ]

@@ -2,9 +2,9 @@
 
 from rest_framework.routers import SimpleRouter
 
-from prospects.api import board, contacts, gap, monitoring, projects
+from prospects.api import board, contacts, gap, monitoring, projects, removal
 
 router = SimpleRouter()
-for module in (projects, gap, board, contacts, monitoring):
+for module in (projects, gap, board, contacts, monitoring, removal):
     module.register(router)
 urlpatterns = router.urls
