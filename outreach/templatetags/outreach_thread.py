@@ -12,6 +12,7 @@ from typing import Any
 from django import template
 from django.conf import settings
 
+from outreach.choices import RUNNING_ENROLLMENT
 from outreach.models import Enrollment
 from outreach.selectors import last_sent_message
 from outreach.selectors import prospect_thread as thread_items
@@ -22,12 +23,13 @@ register = template.Library()
 @register.inclusion_tag("outreach/_thread.html", takes_context=True)
 def prospect_thread(context: template.Context, prospect: Any) -> dict[str, Any]:
     """The thread block's context: items oldest first, enrollments, whether a reply can be simulated."""
-    enrollments = Enrollment.objects.filter(prospect=prospect).select_related("sequence", "mailbox", "contact")
+    enrollments = list(Enrollment.objects.filter(prospect=prospect).select_related("sequence", "mailbox", "contact"))
     return {
         "prospect": prospect,
         "items": thread_items(prospect),
         "enrollments": enrollments,
         "can_simulate": settings.DEBUG and last_sent_message(prospect) is not None,
-        "debug": settings.DEBUG,
+        "running": any(e.status in RUNNING_ENROLLMENT for e in enrollments),
+        "here": context.get("here") or "",
         "csrf_token": context.get("csrf_token"),
     }

@@ -1,5 +1,5 @@
-"""The prospect's thread (shown on the prospect page through ``{% prospect_thread %}``) and,
-in DEBUG only, "simulate a reply" through the local mail sandbox."""
+"""Actions of the prospect's thread block (``{% prospect_thread %}`` on the prospect page): stop
+an enrollment, and in DEBUG only "simulate a reply" through the local mail sandbox."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from django.views.decorators.http import require_POST
 
 from linkcrm.choices import Role
 from linkcrm.permissions import role_required
-from outreach.selectors import visible_prospects
+from outreach.models import Enrollment
+from outreach.selectors import enrollments_for_user, visible_prospects
+from outreach.services.enrollments import enrollment_stop_by_person
 from outreach.services.simulate import SimulationUnavailable, simulate_reply
 from prospects.models import Prospect
 
@@ -39,6 +41,23 @@ def simulate(request: HttpRequest, pk: int) -> HttpResponse:
     return HttpResponseRedirect(f"{url}#outreach-thread")
 
 
+@role_required(Role.OUTREACH)
+@require_POST
+def enrollment_stop(request: HttpRequest, pk: int) -> HttpResponse:
+    """Stop a running enrollment from the prospect's thread; its unsent messages are withdrawn."""
+    try:
+        enrollment = enrollments_for_user(request.user).get(pk=pk)
+    except Enrollment.DoesNotExist:
+        raise Http404("No such enrollment") from None
+    if enrollment_stop_by_person(enrollment_id=enrollment.pk, by=request.user):
+        messages.success(request, f"Stopped '{enrollment.sequence}' for {enrollment.prospect.domain}.")
+    else:
+        messages.info(request, "That sequence had already ended.")
+    url = reverse("prospects:prospect-detail", args=[enrollment.prospect.project_id, enrollment.prospect_id])
+    return HttpResponseRedirect(f"{url}#outreach-thread")
+
+
 urlpatterns = [
     path("prospects/<int:pk>/simulate-reply/", simulate, name="simulate-reply"),
+    path("enrollments/<int:pk>/stop/", enrollment_stop, name="enrollment-stop"),
 ]

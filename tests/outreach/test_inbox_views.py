@@ -95,3 +95,18 @@ def test_simulate_a_reply_is_offered_only_in_debug(world, alice, client_for, set
     assert client_for(alice).post(f"/outreach/prospects/{world['prospect'].pk}/simulate-reply/").status_code == 404
     settings.DEBUG = True
     assert "Simulate a reply" in client_for(alice).get(url).content.decode()
+
+
+def test_a_running_sequence_is_stopped_from_the_thread_and_queued_mail_withdrawn(world, alice, bob, client_for):
+    enrollment = world["enrollment"]
+    queued = sent_message(enrollment, position=2, status=OutboxStatus.QUEUED)
+    assert client_for(bob).post(f"/outreach/enrollments/{enrollment.pk}/stop/").status_code == 404
+    url = f"/projects/{world['project'].pk}/prospects/{world['prospect'].pk}/"
+    assert f"/outreach/enrollments/{enrollment.pk}/stop/" in client_for(alice).get(url).content.decode()
+    response = client_for(alice).post(f"/outreach/enrollments/{enrollment.pk}/stop/")
+    assert response["Location"] == f"{url}#outreach-thread"
+    enrollment.refresh_from_db()
+    queued.refresh_from_db()
+    assert (enrollment.status, enrollment.stop_reason, queued.status) == ("stopped", "manual", "cancelled")
+    page = client_for(alice).get(url).content.decode()
+    assert "Stop sequence" not in page and 'action="/outreach/enroll/"' in page  # may be enrolled again
