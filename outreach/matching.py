@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from django.db.models.functions import Lower
 
@@ -27,6 +28,8 @@ from outreach.models import Enrollment, OutboundMessage
 # headers near its top, and a 2 MB attachment must not cost a regular expression pass.
 SCAN_BYTES = 300_000
 THREAD_HEADER = "X-LinkCRM-Thread"
+# The mail server's clock is not ours, and IMAP arrival times are whole seconds.
+CLOCK_SLACK = timedelta(minutes=5)
 
 _MSGID_RE = re.compile(rb"<([^<>\s@]{1,200}@[^<>\s@]{1,200})>")
 # The header line, also when a bounce quotes it indented or behind "> ".
@@ -145,8 +148,14 @@ def addresses_to_look_up(verdict: Classification) -> list[str]:
     return []
 
 
-def match_message(verdict: Classification, found: Candidates, lookup: BatchLookup) -> Match:
-    """The strongest reason ``verdict``'s message belongs to one of our threads, or no match."""
+def match_message(
+    verdict: Classification, found: Candidates, lookup: BatchLookup, *, received_at: datetime | None = None
+) -> Match:
+    """The strongest reason ``verdict``'s message belongs to one of our threads, or no match.
+
+    ``received_at`` (the server's arrival time) keeps old mail out of the sender match: a
+    message a contact wrote before we enrolled them is not an answer to us.
+    """
     if verdict.kind in (MessageKind.OWN, MessageKind.BULK):
         return Match()
     by_header = _by_thread_headers(verdict, lookup)
@@ -159,12 +168,17 @@ def match_message(verdict: Classification, found: Candidates, lookup: BatchLooku
         enrollment = lookup.by_token.get(token)
         if enrollment is not None:
             return Match(MatchMethod.TOKEN, f"thread token {token}", None, enrollment, enrollment.prospect_id)
+    return _by_sender(verdict, lookup, received_at)
+
+
+def _by_sender(verdict: Classification, lookup: BatchLookup, received_at: datetime | None) -> Match:
     for address in addresses_to_look_up(verdict):
         enrollment = lookup.by_address.get(address.lower())
-        if enrollment is not None:
-            role = "sender" if verdict.kind in (MessageKind.REPLY, MessageKind.AUTO_REPLY) else "recipient"
-            detail = f"{role} {address} has a running enrollment"
-            return Match(MatchMethod.SENDER, detail, None, enrollment, enrollment.prospect_id)
+        if enrollment is None or (received_at is not None and received_at < enrollment.enrolled_at - CLOCK_SLACK):
+            continue
+        role = "sender" if verdict.kind in (MessageKind.REPLY, MessageKind.AUTO_REPLY) else "recipient"
+        return Match(MatchMethod.SENDER, f"{role} {address} has a running enrollment", None, enrollment,
+                     enrollment.prospect_id)  # fmt: skip
     return Match()
 
 

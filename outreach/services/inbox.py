@@ -264,7 +264,7 @@ def _prepare(context: _Context, folder: str, batch: list[FetchedMessage], result
     started = time.perf_counter()
     _complete_lookup(lookup, prepared, context.mailbox.pk)
     for item in prepared:
-        item.match = match_message(item.verdict, item.found, lookup)
+        item.match = match_message(item.verdict, item.found, lookup, received_at=_aware(item.fetched.internal_date))
     result.timings["match"] += time.perf_counter() - started
     return prepared
 

@@ -106,13 +106,18 @@ def imap_session(stack: StackConfig, address: str) -> Iterator[IMAPClient]:
         client.logout()
 
 
-def append(stack: StackConfig, address: str, *raws: bytes, folder: str = "INBOX") -> None:
-    """File ``raws`` into ``folder`` of the sandbox mailbox ``address`` (no flags: unread)."""
+def append(
+    stack: StackConfig, address: str, *raws: bytes, folder: str = "INBOX", arrived: dt.datetime | None = None
+) -> None:
+    """File ``raws`` into ``folder`` of the sandbox mailbox ``address`` (no flags: unread).
+
+    ``arrived`` sets the server's INTERNALDATE (default: now), as for mail that came long ago.
+    """
     with imap_session(stack, address) as client:
         if not client.folder_exists(folder):
             client.create_folder(folder)
         for raw in raws:
-            client.append(folder, raw, flags=())
+            client.append(folder, raw, flags=(), msg_time=arrived)
 
 
 def folder_flags(stack: StackConfig, address: str, folder: str = "INBOX") -> dict[int, tuple[bytes, ...]]:

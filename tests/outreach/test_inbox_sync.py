@@ -317,6 +317,19 @@ def test_a_reply_without_thread_headers_is_matched_by_its_sender(stack, thread):
     assert _refreshed(thread).prospect.stage == Stage.REPLY_RECEIVED
 
 
+def test_mail_a_contact_sent_before_we_enrolled_them_is_no_reply(stack, thread):
+    long_ago = timezone.now() - dt.timedelta(days=200)
+    append(stack, thread.mailbox.email, reply_to(thread.sent, "About last year's post.\n", threaded="no"),
+           arrived=long_ago)  # fmt: skip
+
+    mailbox_sync(thread.mailbox.pk)
+
+    inbound = InboundMessage.objects.get(mailbox=thread.mailbox)
+    assert (inbound.kind, inbound.match_method, inbound.needs_attention) == (MessageKind.REPLY, MatchMethod.NONE, False)
+    _refreshed(thread)
+    assert (thread.enrollment.status, thread.prospect.stage) == (EnrollmentStatus.ACTIVE, Stage.TO_CONTACT)
+
+
 def test_unrelated_mail_is_stored_unmatched_and_needs_no_attention(stack, thread):
     stranger = EmailMessage()
     stranger["From"] = "someone@elsewhere.test"
