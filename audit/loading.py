@@ -18,21 +18,25 @@ Merge rules (``audit_backlink``):
 - authority goes to the provider's own columns; the provider's bit is set in ``providers``;
 - a full-snapshot import clears its provider's bit on the site's links missing from it; a
   link left with no bit is lost as of the import date; a lost link found again is live.
-Afterwards the site's referring domains are re-aggregated from its backlinks.
+Afterwards the site's referring domains whose links changed are re-aggregated from its
+backlinks (all of them after a site's first import; none when nothing changed).
 """
 
 # ruff: noqa: S608 - SQL text here is built from this module's constants and integer ids
 # (work-table names); every value that comes from a file travels as COPY data or a parameter.
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import ipaddress
+import logging
 import queue
 import re
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +46,8 @@ from django.db import DatabaseError, connection
 from audit.choices import PROVIDER_BIT, ImportKind, LinkType, Provider
 from audit.importers.base import BacklinkRow, ImportRefused, LineError, RefDomainRow
 from linkcrm.lib import domains
+
+logger = logging.getLogger(__name__)
 
 COPY_BATCH_ROWS = 2000  # rows per write to the COPY stream; progress is published between batches
 CHUNK_ROWS = 50_000  # backlink rows COPYed and merged at a time, while the next chunk is parsed
@@ -69,6 +75,34 @@ _REFDOMAIN_AUTHORITY_COLUMN = {
     Provider.AHREFS: "ahrefs_dr",
     Provider.MAJESTIC: "majestic_tf",
 }
+
+
+class _Phases:
+    """Wall-clock seconds per phase of the current load, logged at DEBUG when it ends.
+
+    Diagnostics only (``make bench-import`` prints them): one process runs one load at a
+    time, and the two threads of a load add to different phases.
+    """
+
+    def __init__(self) -> None:
+        self.seconds: Counter[str] = Counter()
+
+    @contextlib.contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] += time.perf_counter() - started
+
+    def log(self, import_id: int) -> None:
+        if logger.isEnabledFor(logging.DEBUG):
+            shown = ", ".join(f"{name} {seconds:.2f}" for name, seconds in self.seconds.most_common())
+            logger.debug("load of import %s, seconds per phase: %s", import_id, shown)
+        self.seconds.clear()
+
+
+_phase = _Phases()
 
 
 class ImportCancelled(Exception):
@@ -397,11 +431,13 @@ def load_rows(
         # Sorting and hashing a chunk's staged rows in memory beats spilling them to disk; the
         # chunk statements are planned anew each time and JIT-compiling them costs more than it saves.
         cursor.execute("SET LOCAL work_mem = '128MB'; SET LOCAL jit = off")
-        if target.kind == ImportKind.BACKLINKS:
-            _load_backlinks(cursor, target, stream)
-        else:
-            _load_refdomains(cursor, target, stream)
-        _aggregate_refdomains(cursor, target)
+        try:
+            if target.kind == ImportKind.BACKLINKS:
+                _load_backlinks(cursor, target, stream)
+            else:
+                _load_refdomains(cursor, target, stream)
+        finally:
+            _phase.log(target.import_id)
     return result
 
 
@@ -438,23 +474,37 @@ def _load_refdomains(cursor: Any, target: LoadTarget, stream: _Stream) -> None:
     _dedupe_stage(cursor, stage, "domain")
     _stage_new_tlds(cursor, f"SELECT domain FROM {stage}", target.site_id)
     _merge_refdomains(cursor, stage, target, stream.result)
+    # A provider's word on a domain we hold live links from never makes it lost: recount them.
+    _aggregate_refdomains(cursor, target, touched=stage)
     cursor.execute(f"DROP TABLE {stage}")
 
 
 def _load_backlinks(cursor: Any, target: LoadTarget, stream: _Stream) -> None:
-    """Backlinks are merged chunk by chunk in a second thread while this one parses on."""
+    """Backlinks are merged chunk by chunk in a second thread while this one parses on.
+
+    A site's first import only inserts (nothing to compare with, nothing to lose) and then
+    counts all its referring domains; a later one merges, marks missing links lost and
+    recounts only the domains whose links it changed (none, when nothing changed).
+    """
     tables = _BacklinkTables(target.import_id)
-    tables.create(cursor, target.site_id)
     connection.ensure_connection()
     with _ChunkMerger(connection.connection, tables, target) as merger:
-        stream.send(_backlink_formatter(), merger.write)
-        merger.finish()
+        with _phase("parse and send (overlaps the chunk merges)"):
+            stream.send(_backlink_formatter(), merger.write)
+        with _phase("wait for the last chunks"):
+            merger.finish()
     stream.result.rows_new = merger.rows_new
     stream.check_complete()
-    if target.full_snapshot:
-        cursor.execute(f"SELECT count(*) FROM {tables.keys}")  # distinct: later duplicates never got in
-        stream.result.rows_lost = _mark_missing_lost(cursor, tables.keys, target, cursor.fetchone()[0])
-    _stage_new_tlds(cursor, f"SELECT domain FROM {tables.domains}", target.site_id)
+    if merger.site_was_new:
+        with _phase("recount domains"):
+            _aggregate_refdomains(cursor, target, touched=None)
+    else:
+        if target.full_snapshot:
+            with _phase("mark lost"):
+                cursor.execute(f"SELECT count(*) FROM {tables.keys}")  # distinct: later duplicates never got in
+                stream.result.rows_lost = _mark_missing_lost(cursor, tables, target, cursor.fetchone()[0])
+        with _phase("recount domains"):
+            _aggregate_refdomains(cursor, target, touched=tables.domains)
     tables.drop(cursor)
 
 
@@ -462,10 +512,10 @@ def _load_backlinks(cursor: Any, target: LoadTarget, stream: _Stream) -> None:
 class _BacklinkTables:
     """Work tables of one backlink load, created and dropped inside its transaction.
 
-    ``stage``: the current chunk's rows; ``keys``: the url_key of every link of the export so
-    far (to skip later duplicates, and to find the links it no longer lists); ``domains``:
-    referring domains the site did not
-    have before (their public suffix is computed once, at the end).
+    ``stage``: the current chunk's rows. Only when the site already has links: ``keys``, the
+    url_key of every link of the export so far (to skip later duplicates, and to find the
+    links it no longer lists), and ``domains``, the referring domains whose links the import
+    inserted, changed or lost (the only ones whose counts can have changed).
     """
 
     import_id: int
@@ -482,8 +532,10 @@ class _BacklinkTables:
     def domains(self) -> str:
         return f"audit_import_domains_{self.import_id}"
 
-    def create(self, cursor: Any, site_id: int) -> None:
+    def create(self, cursor: Any, site_id: int, *, merging: bool) -> None:
         _create_stage(cursor, self.stage, site_id)
+        if not merging:
+            return
         for table, body in ((self.keys, "url_key uuid NOT NULL"), (self.domains, "domain text PRIMARY KEY")):
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
             cursor.execute(f"CREATE UNLOGGED TABLE {table} ({body}) WITH (autovacuum_enabled = false)")
@@ -514,8 +566,8 @@ class _ChunkMerger:
         )
         self.error: BaseException | None = None
         self.rows_new = 0
-        self._merge_sql = _backlink_merge_sql(tables.stage, target.provider)
-        self._first_chunk_sql: str | None = None
+        self.site_was_new = False
+        self._merge_sql = _backlink_merge_sql(tables, target.provider)
         self._analyze_after_first = False
 
     def __enter__(self) -> _ChunkMerger:
@@ -525,9 +577,10 @@ class _ChunkMerger:
                           (SELECT reltuples < 1 FROM pg_class WHERE oid = 'audit_backlink'::regclass)""",
                 [self._target.site_id],
             )
-            site_is_new, table_looks_empty = cur.fetchone()
-        if site_is_new:
-            self._first_chunk_sql = _backlink_first_chunk_sql(self._tables.stage, self._target.provider)
+            self.site_was_new, table_looks_empty = cur.fetchone()
+            self._tables.create(cur, self._target.site_id, merging=not self.site_was_new)
+        if self.site_was_new:
+            self._merge_sql = _backlink_new_site_sql(self._tables.stage, self._target.provider)
         # Statistics of an empty (or never analysed) table make every index look alike;
         # after the first chunk there is something to measure, so the probes plan well.
         self._analyze_after_first = bool(table_looks_empty)
@@ -582,44 +635,49 @@ class _ChunkMerger:
                         self.error = exc
 
     def _merge_chunk(self, cur: psycopg.Cursor, chunk: list[bytes]) -> None:
-        tables, site = self._tables, self._target.site_id
-        cur.execute(f"TRUNCATE {tables.stage}")
-        with cur.copy(f"COPY {tables.stage} ({', '.join(BACKLINK_STAGE_COLUMNS)}) FROM STDIN") as copy:
-            for text in chunk:
-                copy.write(text)
+        tables, params = self._tables, {"site": self._target.site_id, "bit": PROVIDER_BIT[self._target.provider]}
+        with _phase("chunks: COPY into the stage"):
+            cur.execute(f"TRUNCATE {tables.stage}")
+            with cur.copy(f"COPY {tables.stage} ({', '.join(BACKLINK_STAGE_COLUMNS)}) FROM STDIN") as copy:
+                for text in chunk:
+                    copy.write(text)
+        if self.site_was_new:
+            # Nothing to compare with: one sorted insert; the unique key drops later duplicates.
+            with _phase("chunks: insert"):
+                cur.execute(self._merge_sql, params)
+            self.rows_new += cur.rowcount
+        else:
+            self._merge_existing(cur, params)
+        if self._analyze_after_first:
+            self._analyze_after_first = False
+            with _phase("chunks: analyze"):
+                cur.execute("ANALYZE audit_backlink")
+
+    def _merge_existing(self, cur: psycopg.Cursor, params: dict[str, int]) -> None:
+        tables = self._tables
         # Probe by key (a few page reads per row) rather than hash or scan whole tables for
         # every chunk. Plans are made from statistics that a big first import outruns: an
         # empty table looks cheap to rescan per row, and it is rescanned while this very
         # statement fills it (quadratic). The stage's constant site_id column (not a
         # literal) keeps the (site_id, url_key) index the obvious probe.
         # Deduplicating hashes the chunk: it runs before the switch below.
-        _dedupe_stage(cur, tables.stage, "url_key", count=False)
-        cur.execute(
-            "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off;"
-            " SET LOCAL enable_seqscan = off"
-        )
-        # A link listed again in a later chunk was merged with its first line already.
-        cur.execute(f"DELETE FROM {tables.stage} s USING {tables.keys} k WHERE k.url_key = s.url_key")
-        cur.execute(f"INSERT INTO {tables.keys} SELECT url_key FROM {tables.stage}")
-        sql, self._first_chunk_sql = self._first_chunk_sql or self._merge_sql, None
-        cur.execute(sql, {"site": site, "bit": PROVIDER_BIT[self._target.provider]})
+        with _phase("chunks: dedupe"):
+            _dedupe_stage(cur, tables.stage, "url_key", count=False)
+            cur.execute(
+                "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off;"
+                " SET LOCAL enable_seqscan = off"
+            )
+            # A link listed again in a later chunk was merged with its first line already.
+            cur.execute(f"DELETE FROM {tables.stage} s USING {tables.keys} k WHERE k.url_key = s.url_key")
+        with _phase("chunks: key list"):
+            cur.execute(f"INSERT INTO {tables.keys} SELECT url_key FROM {tables.stage}")
+        with _phase("chunks: merge"):
+            cur.execute(self._merge_sql, params)
         inserted, recovered = cur.fetchone()
         self.rows_new += inserted + recovered
         cur.execute(
-            f"""INSERT INTO {tables.domains}
-                SELECT d.domain
-                FROM (SELECT DISTINCT site_id, source_domain AS domain FROM {tables.stage}) d
-                WHERE NOT EXISTS (
-                    SELECT 1 FROM audit_refdomain r WHERE r.site_id = d.site_id AND r.domain = d.domain
-                )
-                ON CONFLICT DO NOTHING"""
-        )
-        cur.execute(
             "SET LOCAL enable_hashjoin = on; SET LOCAL enable_mergejoin = on; SET LOCAL enable_seqscan = on"
         )
-        if self._analyze_after_first:
-            self._analyze_after_first = False
-            cur.execute("ANALYZE audit_backlink")
 
 
 def _stream(
@@ -741,7 +799,7 @@ def _backlink_updates(provider: Provider) -> list[tuple[str, str]]:
     return updates
 
 
-def _backlink_insert_sql(source: str, alias: str) -> str:
+def _backlink_insert_sql(source: str, alias: str, *, select: str = "SELECT") -> str:
     """INSERT of every row of ``source`` (aliased ``alias``) as a new link of %(site)s."""
     return f"""
         INSERT INTO audit_backlink (
@@ -749,7 +807,7 @@ def _backlink_insert_sql(source: str, alias: str) -> str:
             anchor, link_type, nofollow, sponsored, ugc, sitewide, first_seen, last_seen, lost_at,
             external_links, internal_links, http_status, ahrefs_is_spam, semrush_toxic_score,
             providers, created_at, updated_at, {{authority_cols}})
-        SELECT %(site)s, {alias}.url_key, {alias}.source_url, {alias}.source_host, {alias}.source_domain,
+        {select} %(site)s, {alias}.url_key, {alias}.source_url, {alias}.source_host, {alias}.source_domain,
             {alias}.source_title, {alias}.target_url, {alias}.anchor, {alias}.link_type, {alias}.nofollow,
             {alias}.sponsored, {alias}.ugc, {alias}.sitewide, {alias}.first_seen, {alias}.last_seen,
             {alias}.lost_at, {alias}.external_links, {alias}.internal_links, {alias}.http_status,
@@ -766,23 +824,27 @@ def _with_authority(sql: str, provider: Provider, alias: str) -> str:
     return sql.replace("{authority_cols}", f"{page_col}, {domain_col}").replace("{authority_vals}", values)
 
 
-def _backlink_first_chunk_sql(stage: str, provider: Provider) -> str:
-    """The first chunk for a site that had no links: everything is new, nothing to probe.
+def _backlink_new_site_sql(stage: str, provider: Provider) -> str:
+    """A chunk for a site that had no links before this import: everything is new.
 
-    Returns (inserted, recovered) like _backlink_merge_sql. Besides saving the probes, this
-    keeps the planner away from the one plan it cannot cost: every index of an empty table
-    looks equally cheap, and a site_id-only index rescans the rows this statement inserts.
+    Within the chunk the first line of a link wins (DISTINCT ON ... ORDER BY line); a link
+    an earlier chunk inserted already hits the unique key and is skipped, so there is no
+    probing, no key list and no plan to get wrong. In url_key order, so the unique index
+    is filled left to right. The statement's row count is the number of new links.
     """
-    insert = _with_authority(_backlink_insert_sql(f"{stage} s", "s"), provider, "s")
-    return f"WITH inserted AS ({insert} RETURNING 1) SELECT count(*), 0 FROM inserted"
+    source = f"{stage} s ORDER BY s.url_key, s.line ON CONFLICT (site_id, url_key) DO NOTHING"
+    return _with_authority(
+        _backlink_insert_sql(source, "s", select="SELECT DISTINCT ON (s.url_key)"), provider, "s"
+    )
 
 
-def _backlink_merge_sql(stage: str, provider: Provider) -> str:
+def _backlink_merge_sql(tables: _BacklinkTables, provider: Provider) -> str:
     """One chunk's merge: update the links that changed, insert the new ones, leave the rest.
 
     Rows that did not change are neither written nor locked (an ``ON CONFLICT DO UPDATE``
     would lock, i.e. write, every one of them). No concurrent import can insert the same
-    links meanwhile: imports of a site hold its advisory lock. Returns (inserted, recovered).
+    links meanwhile: imports of a site hold its advisory lock. The referring domains of the
+    links written go to ``tables.domains``. Returns (inserted, recovered).
     """
     updates = _backlink_updates(provider)
     old = ", ".join(f"b.{column}" for column, _ in updates)
@@ -793,12 +855,16 @@ def _backlink_merge_sql(stage: str, provider: Provider) -> str:
         WITH m AS MATERIALIZED (
             SELECT s.*, b.id AS old_id, b.lost_at AS old_lost_at,
                 b.id IS NOT NULL AND ({old}) IS DISTINCT FROM ({new}) AS changed
-            FROM {stage} s LEFT JOIN audit_backlink b ON b.site_id = s.site_id AND b.url_key = s.url_key
+            FROM {tables.stage} s LEFT JOIN audit_backlink b ON b.site_id = s.site_id AND b.url_key = s.url_key
         ), updated AS (
             UPDATE audit_backlink b SET {set_clause}, updated_at = now()
             FROM m WHERE m.changed AND b.id = m.old_id
-            RETURNING m.old_lost_at IS NOT NULL AND b.lost_at IS NULL AS recovered
-        ), inserted AS ({insert} RETURNING 1)
+            RETURNING m.old_lost_at IS NOT NULL AND b.lost_at IS NULL AS recovered, b.source_domain
+        ), inserted AS ({insert} RETURNING source_domain), touched AS (
+            INSERT INTO {tables.domains}
+            SELECT DISTINCT source_domain FROM updated UNION SELECT source_domain FROM inserted
+            ON CONFLICT DO NOTHING
+        )
         SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FILTER (WHERE recovered) FROM updated)
     """
 
@@ -830,8 +896,11 @@ def _dedupe_stage(cursor: Any, stage: str, key: str, *, count: bool = True) -> i
     return cursor.fetchone()[0]
 
 
-def _mark_missing_lost(cursor: Any, keys: str, target: LoadTarget, links_in_export: int) -> int:
-    """Clear the provider's bit on the site's links missing from this export; count newly lost."""
+def _mark_missing_lost(cursor: Any, tables: _BacklinkTables, target: LoadTarget, links_in_export: int) -> int:
+    """Clear the provider's bit on the site's links missing from this export; count newly lost.
+
+    The referring domains of the links it changes go to ``tables.domains``.
+    """
     bit = PROVIDER_BIT[target.provider]
     params = {"site": target.site_id, "bit": bit, "date": target.import_date}
     # Every link of the export now carries the bit: equal counts mean none is missing,
@@ -847,7 +916,7 @@ def _mark_missing_lost(cursor: Any, keys: str, target: LoadTarget, links_in_expo
             SELECT b.id, (b.providers & ~%(bit)s) = 0 AND b.lost_at IS NULL AS newly_lost
             FROM audit_backlink b
             WHERE b.site_id = %(site)s AND b.providers & %(bit)s <> 0
-              AND NOT EXISTS (SELECT 1 FROM {keys} k WHERE k.url_key = b.url_key)
+              AND NOT EXISTS (SELECT 1 FROM {tables.keys} k WHERE k.url_key = b.url_key)
         ), cleared AS (
             UPDATE audit_backlink b SET
                 providers = (b.providers & ~%(bit)s)::smallint,
@@ -855,7 +924,9 @@ def _mark_missing_lost(cursor: Any, keys: str, target: LoadTarget, links_in_expo
                                THEN COALESCE(b.lost_at, %(date)s) ELSE b.lost_at END,
                 updated_at = now()
             FROM missing m WHERE b.id = m.id
-            RETURNING 1
+            RETURNING b.source_domain
+        ), touched AS (
+            INSERT INTO {tables.domains} SELECT DISTINCT source_domain FROM cleared ON CONFLICT DO NOTHING
         )
         SELECT count(*) FILTER (WHERE newly_lost), (SELECT count(*) FROM cleared) FROM missing
         """,
@@ -927,13 +998,28 @@ def _tld(domain: str) -> str:
         return ""
 
 
-def _aggregate_refdomains(cursor: Any, target: LoadTarget) -> None:
+def _aggregate_refdomains(cursor: Any, target: LoadTarget, *, touched: str | None) -> None:
     """Recount the site's referring domains from its backlinks; write only what changed.
 
-    Public suffixes of new domains come from audit_import_tlds (filled before the merge):
-    every import aggregates, so a domain of the site's links is new only in the import
-    that brought its first link.
+    ``touched`` names a table whose ``domain`` column lists the domains to recount: those
+    whose links this import inserted, changed or lost (or that a referring-domains export
+    named). The others cannot have changed: every import recounts what it touched, and a
+    recount of unchanged links writes nothing. None recounts every domain (a site's first
+    import). New domains get their public suffix computed here, once each.
     """
+    only = f"AND source_domain IN (SELECT domain FROM {touched})" if touched else ""
+    cursor.execute("DROP TABLE IF EXISTS audit_import_counts")
+    cursor.execute(
+        f"""CREATE TEMP TABLE audit_import_counts ON COMMIT DROP AS
+            SELECT source_domain::text AS domain,
+                count(*) FILTER (WHERE lost_at IS NULL) AS live,
+                count(*) FILTER (WHERE lost_at IS NULL AND NOT nofollow) AS follow,
+                min(first_seen) AS first_seen, max(last_seen) AS last_seen, max(lost_at) AS lost_at,
+                max(semrush_domain_ascore) AS semrush, max(ahrefs_dr) AS ahrefs, max(majestic_tf) AS majestic
+            FROM audit_backlink WHERE site_id = %s {only} GROUP BY source_domain""",
+        [target.site_id],
+    )
+    _stage_new_tlds(cursor, "SELECT domain FROM audit_import_counts", target.site_id)
     updates = [
         ("backlinks", "e.backlinks"),
         ("follow_backlinks", "e.follow_backlinks"),
@@ -949,17 +1035,10 @@ def _aggregate_refdomains(cursor: Any, target: LoadTarget) -> None:
             first_seen, last_seen, lost_at, semrush_ascore, ahrefs_dr, majestic_tf)
         SELECT %(site)s, a.domain, COALESCE(t.tld, ''), '', a.live, a.follow, a.first_seen, a.last_seen,
             CASE WHEN a.live = 0 THEN a.lost_at END, a.semrush, a.ahrefs, a.majestic
-        FROM (
-            SELECT source_domain AS domain,
-                count(*) FILTER (WHERE lost_at IS NULL) AS live,
-                count(*) FILTER (WHERE lost_at IS NULL AND NOT nofollow) AS follow,
-                min(first_seen) AS first_seen, max(last_seen) AS last_seen, max(lost_at) AS lost_at,
-                max(semrush_domain_ascore) AS semrush, max(ahrefs_dr) AS ahrefs, max(majestic_tf) AS majestic
-            FROM audit_backlink WHERE site_id = %(site)s GROUP BY source_domain
-        ) a LEFT JOIN audit_import_tlds t ON t.domain = a.domain
+        FROM audit_import_counts a LEFT JOIN audit_import_tlds t ON t.domain = a.domain
         ON CONFLICT (site_id, domain) DO UPDATE SET {", ".join(f"{c} = {v}" for c, v in updates)}
         WHERE ({", ".join(f"r.{c}" for c, _ in updates)})
             IS DISTINCT FROM ({", ".join(v for _, v in updates)})
     """
     cursor.execute(_excluded(sql), {"site": target.site_id})
-    cursor.execute("DROP TABLE audit_import_tlds")
+    cursor.execute("DROP TABLE audit_import_tlds, audit_import_counts")

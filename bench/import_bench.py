@@ -18,7 +18,8 @@ What it does, all on this machine and without the internet:
    ``RESULT import rows_per_s=<n> ratio_vs_copy=<x> reimport_rows_per_s=<n> peak_mb=<n>``
 
 Options: ``--rows N`` (default 1,000,000), ``--seed S``, ``--port P`` (default 55472, or
-LINKCRM_BENCH_PG_PORT), ``--keep`` (leave PostgreSQL running).
+LINKCRM_BENCH_PG_PORT), ``--keep`` (leave PostgreSQL running). LINKCRM_BENCH_DATA_DIR moves
+the bench cluster's data directory (default bench/out/stack), e.g. to run two benches at once.
 """
 
 # ruff: noqa: S608 - bench-only SQL with fixed names and the bench's own site domains
@@ -75,7 +76,8 @@ def export_file(rows: int, seed: int) -> Path:
 
 def stack_config(port: int):
     os.environ.update(
-        {"LINKCRM_STACK": "test", "LINKCRM_DATA_DIR": str(OUT / "stack"), "LINKCRM_PG_PORT": str(port)}
+        {"LINKCRM_STACK": "test", "LINKCRM_DATA_DIR": os.environ.get("LINKCRM_BENCH_DATA_DIR", str(OUT / "stack")),
+         "LINKCRM_PG_PORT": str(port)}
     )
     os.environ.pop("DATABASE_URL", None)
     from linkcrm.localstack.config import StackConfig
@@ -139,7 +141,16 @@ def child_import(path: Path, site_domain: str) -> None:
     import django
 
     django.setup()
+    import logging
+
     from django.core.files import File
+
+    phases: list[str] = []  # the loader's seconds per phase (logged at DEBUG)
+    handler = logging.Handler()
+    handler.emit = lambda record: phases.append(record.getMessage())  # type: ignore[method-assign]
+    loader_log = logging.getLogger("audit.loading")
+    loader_log.setLevel(logging.DEBUG)
+    loader_log.addHandler(handler)
 
     from audit.services import link_import_run, link_import_store, site_get_or_create
 
@@ -157,7 +168,7 @@ def child_import(path: Path, site_domain: str) -> None:
         "rows_read": link_import.rows_read, "rows_imported": link_import.rows_imported,
         "rows_new": link_import.rows_new, "rows_lost": link_import.rows_lost,
         "rows_skipped": link_import.rows_skipped, "store_s": stored - started, "run_s": done - stored,
-        "peak_kb": _peak_rss_kb(),
+        "peak_kb": _peak_rss_kb(), "phases": [m for m in phases if "per phase" in m],
     }))  # fmt: skip
 
 
@@ -203,6 +214,8 @@ def describe(label: str, result: dict, rows: int) -> float:
         f"lost {result['rows_lost']:,}, skipped {result['rows_skipped']:,}; "
         f"peak RSS {result['peak_kb'] / 1024:.0f} MB)"
     )
+    for message in result.get("phases", []):
+        log(f"    {message}")
     return rate
 
 
@@ -238,6 +251,8 @@ def bench(rows: int, seed: int, port: int, keep: bool) -> None:
             f"{flat['peak_kb'] / 1024:.0f} MB for {small_rows:,} "
             "(caches and the chunk queue are bounded)")  # fmt: skip
         log("note: the bench server runs with fsync=off, synchronous_commit=off, full_page_writes=off")
+        log("load average (1, 5, 15 min; other work on this machine skews every figure): "
+            + ", ".join(f"{value:.1f}" for value in os.getloadavg()))  # fmt: skip
         if not unchanged:
             raise SystemExit("re-import wrote rows: it must change nothing")
         log(f"RESULT import rows_per_s={rate:.0f} ratio_vs_copy={ratio:.2f} "
