@@ -100,6 +100,7 @@ def acquired_links_sync(*, prospect_ids: Iterable[int] | None = None, now: datet
         Q(acquired_link__reclaimed_at__isnull=False) | ~Q(acquired_link__page_url=F("linking_page_url"))
     ).values_list("pk", "linking_page_url")
     for pk, url in stale:
+        logger.info("acquired link of prospect %s starts over on %s", pk, url)
         AcquiredLink.objects.filter(prospect_id=pk).update(
             page_url=url, host=_host(url), status=LinkStatus.PENDING, last_outcome="", failures=0,
             anchor="", rel="", target_url="", next_check_at=now, loss_confirmed_at=None, reclaimed_at=None,
