@@ -124,8 +124,22 @@ def prospect_thread(prospect: Prospect) -> list[ThreadItem]:
     outbound = OutboundMessage.objects.filter(prospect=prospect).select_related("mailbox", "step", "enrollment")
     inbound = InboundMessage.objects.filter(prospect=prospect).select_related("mailbox", "matched_message")
     items = [ThreadItem(m.sent_at or m.due_at, "out", m) for m in outbound]
-    items += [ThreadItem(m.date or m.received_at, "in", m) for m in inbound]
-    return sorted(items, key=lambda item: (item.at is None, item.at or datetime.min, item.direction))
+    items += [ThreadItem(_inbound_time(m), "in", m) for m in inbound]
+    # At equal times the message sent comes before the answer to it.
+    return sorted(items, key=lambda item: (item.at is None, item.at or datetime.min, item.direction == "in"))
+
+
+def _inbound_time(message: InboundMessage) -> datetime:
+    """When an answer arrived for ordering: its Date header, but never before what it answers.
+
+    Date headers have whole seconds and come from the sender's clock, so a quick reply can
+    look older than the message it answers.
+    """
+    at = message.date or message.received_at
+    answered = message.matched_message
+    if answered is not None and answered.sent_at is not None and answered.sent_at > at:
+        return answered.sent_at
+    return at
 
 
 def last_sent_message(prospect: Prospect) -> OutboundMessage | None:

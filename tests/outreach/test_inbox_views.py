@@ -110,3 +110,12 @@ def test_a_running_sequence_is_stopped_from_the_thread_and_queued_mail_withdrawn
     assert (enrollment.status, enrollment.stop_reason, queued.status) == ("stopped", "manual", "cancelled")
     page = client_for(alice).get(url).content.decode()
     assert "Stop sequence" not in page and 'action="/outreach/enroll/"' in page  # may be enrolled again
+
+
+def test_a_quick_reply_with_a_whole_second_date_still_follows_what_it_answers(world, alice, client_for):
+    sent = sent_message(world["enrollment"], subject="Quick one")
+    reply = inbound(world["mailbox"], prospect=world["prospect"], subject="Re: Quick one", matched=sent)
+    InboundMessage.objects.filter(pk=reply.pk).update(date=sent.sent_at.replace(microsecond=0))
+    url = f"/projects/{world['project'].pk}/prospects/{world['prospect'].pk}/"
+    block = client_for(alice).get(url).content.decode().split('id="outreach-thread"')[1]
+    assert block.index('data-direction="out"') < block.index('data-direction="in"')
