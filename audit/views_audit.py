@@ -51,7 +51,7 @@ def site_toxicity(request: HttpRequest, pk: int) -> HttpResponse:
         request, site, "toxicity", "audit/site_toxicity.html", form=form, query=query,
         page=audit_selectors.findings_page(site, query), summary=audit_selectors.audit_summary(site),
         filter_params=params.urlencode(), can_review=has_role(request.user, Role.MANAGER),
-        decision_form=DecisionForm(), history=audit_selectors.decision_history(site, limit=20),
+        decision_form=DecisionForm(auto_id="review_%s"), history=audit_selectors.decision_history(site, limit=20),
         markers=toxicity.MARKERS, bands=_bands(), projects=list(site.projects.order_by("name")),
     )
 
