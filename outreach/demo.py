@@ -35,15 +35,15 @@ DEMO_SEQUENCE = "Demo: resource page pitch"
 SIGNATURE = "Northwind Outdoor Gear\nhttps://northwind.example/"
 UNSUBSCRIBE = "\n\n--\nNot interested? One click and we stop: {{ unsubscribe_url }}\n"
 TEMPLATES = (
-    ("Demo: first pitch", "A {{ target_page.label | default('guide', true) | lower }} for {{ prospect.domain }}",
+    ("Demo: first pitch", "A resource for {{ prospect.domain }} readers",
      "Hi {{ contact.first_name | default('there', true) }},\n\nI was reading {{ prospect.domain }} and think your "
-     "readers would like our {{ target_page.label | default('guide', true) | lower }}:\n"
+     "readers would like this page of ours ({{ target_page.label | default('a guide', true) | lower }}):\n"
      "{{ target_page.url | default(project.site, true) }}\n\nWould it fit on your resources page?\n\n"
      "{{ sender.name }}\n{{ sender.signature }}" + UNSUBSCRIBE),
-    ("Demo: follow-up", "A {{ target_page.label | default('guide', true) | lower }} for {{ prospect.domain }}",
+    ("Demo: follow-up", "A resource for {{ prospect.domain }} readers",
      "Hi {{ contact.first_name | default('there', true) }},\n\nJust bringing this back to the top of your inbox: "
      "{{ target_page.url | default(project.site, true) }}\n\nThanks,\n{{ sender.name }}" + UNSUBSCRIBE),
-    ("Demo: last nudge", "A {{ target_page.label | default('guide', true) | lower }} for {{ prospect.domain }}",
+    ("Demo: last nudge", "A resource for {{ prospect.domain }} readers",
      "Hi {{ contact.first_name | default('there', true) }},\n\nLast note from me; if the timing is wrong, no "
      "worries at all.\n\n{{ sender.name }}" + UNSUBSCRIBE),
 )
