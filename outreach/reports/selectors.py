@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import connection
+from django.db import connection, transaction
 
 from audit.models import Site
 from linkcrm.choices import Role
@@ -103,8 +103,14 @@ def scope_sql(report: ReportFilter, alias: str = "p") -> str:
     return " AND ".join(parts)
 
 
+# Report queries sort and hash a period's rows (a hundred thousand or more): with PostgreSQL's
+# default 4 MB they spill to disk. Raised for the report's own transaction only.
+REPORT_WORK_MEM = "64MB"
+
+
 def _fetch(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [REPORT_WORK_MEM])
         cursor.execute(sql, params)
         return cursor.fetchall()
 
@@ -128,68 +134,70 @@ class FunnelRow:
         return None if self.converted is None else rate(self.converted, self.entered)
 
 
-# The stage-log rows of the period come from the created_at index; everything about a prospect's
-# other moves (did it reach a later stage? when did it next move?) is an index probe on
-# (prospect_id, created_at) — stagechange_prospect_time — per row of the period, never a scan of
-# the whole log. Both queries start from the same CTE.
-_PERIOD_CTE = """
-WITH period AS MATERIALIZED (
-  SELECT c.id, c.prospect_id, c.to_stage, c.created_at
+# Whatever the funnel needs about a move made in the period — a later move into the next stage,
+# the next move at all — happens at or after the period's start. So one range of the stage log,
+# ``created_at >= start`` (the created_at index), holds everything: no probe per row, no scan of
+# older history. ``tail`` carries each row's next move (LEAD over the prospect's rows).
+_TAIL_CTE = """
+WITH tail AS MATERIALIZED (
+  SELECT c.prospect_id, c.to_stage, c.created_at,
+         lead(c.created_at) OVER (PARTITION BY c.prospect_id ORDER BY c.created_at, c.id) AS left_at
   FROM prospects_stagechange c JOIN prospects_prospect p ON p.id = c.prospect_id
-  WHERE c.created_at >= %(start)s AND c.created_at < %(end)s AND {scope}
+  WHERE c.created_at >= %(start)s AND {scope}
 )
 """
 
-_FUNNEL_SQL = """{period}, firsts AS (
-  SELECT prospect_id, to_stage, min(created_at) AS entered_at FROM period GROUP BY prospect_id, to_stage
-)
-SELECT f.to_stage, count(*),
-       count(*) FILTER (WHERE EXISTS (
-         SELECT 1 FROM prospects_stagechange n
-         WHERE n.prospect_id = f.prospect_id AND n.created_at >= f.entered_at
-           AND n.to_stage = ANY(string_to_array(l.later, ','))))
-FROM firsts f
-LEFT JOIN unnest(%(from_stages)s::text[], %(later_stages)s::text[]) AS l(stage, later) ON l.stage = f.to_stage
-GROUP BY f.to_stage
-"""
-
-_MEDIAN_SQL = """{period}
+_FUNNEL_SQL = """{tail}
+SELECT 'entered', {entered_counts}, {converted_counts} FROM (
+  SELECT prospect_id, {entered}, {reached} FROM tail GROUP BY prospect_id
+) per_prospect
+UNION ALL
 SELECT to_stage, percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM left_at - created_at)),
-       count(*)
-FROM (
-  SELECT pr.to_stage, pr.created_at, (
-    SELECT n.created_at FROM prospects_stagechange n
-    WHERE n.prospect_id = pr.prospect_id AND n.created_at > pr.created_at
-    ORDER BY n.created_at LIMIT 1) AS left_at
-  FROM period pr
-) stays
-WHERE left_at IS NOT NULL
-GROUP BY to_stage
+       count(*), {padding}
+FROM tail WHERE created_at < %(end)s AND left_at IS NOT NULL GROUP BY to_stage
 """
 
 
-def _funnel_params(report: ReportFilter) -> dict[str, Any]:
-    """The report's parameters plus, per ordered stage but the last, the stages that count as "next or later"."""
-    stages = ORDERED_STAGES[:-1]
-    later = [",".join(ORDERED_STAGES[index + 1:]) for index in range(len(stages))]
-    return {**report.params(), "from_stages": list(stages), "later_stages": later}
+def _funnel_sql(report: ReportFilter) -> tuple[str, dict[str, Any]]:
+    """The funnel query: one row of entered/converted counts, then one row of median seconds per stage."""
+    params = report.params()
+    entered, reached, entered_counts, converted_counts = [], [], [], []
+    for index, stage in enumerate(FUNNEL_STAGES):
+        params[f"s{index}"] = stage
+        entered.append(f"min(created_at) FILTER (WHERE to_stage = %(s{index})s AND created_at < %(end)s) AS e{index}")
+        entered_counts.append(f"count(e{index})::float")
+    for index in range(1, len(ORDERED_STAGES)):
+        params[f"later{index}"] = list(ORDERED_STAGES[index:])
+        # The latest move into this stage or beyond: "reached it at or after entering the previous one".
+        reached.append(f"max(created_at) FILTER (WHERE to_stage = ANY(%(later{index})s)) AS r{index}")
+        converted_counts.append(f"count(*) FILTER (WHERE r{index} >= e{index - 1})::float")
+    columns = len(entered_counts) + len(converted_counts)
+    sql = _FUNNEL_SQL.format(
+        tail=_TAIL_CTE.format(scope=scope_sql(report)), entered=", ".join(entered), reached=", ".join(reached),
+        entered_counts=", ".join(entered_counts), converted_counts=", ".join(converted_counts),
+        padding=", ".join(["NULL::float"] * (columns - 2)),
+    )
+    return sql, params
 
 
 def funnel(report: ReportFilter) -> list[FunnelRow]:
     """Entered, converted to the next stage and median days in stage, for each stage in order."""
-    period = _PERIOD_CTE.format(scope=scope_sql(report))
-    counts = {stage: (entered, converted)
-              for stage, entered, converted in _fetch(_FUNNEL_SQL.format(period=period), _funnel_params(report))}
-    medians = {stage: (seconds, stays)
-               for stage, seconds, stays in _fetch(_MEDIAN_SQL.format(period=period), report.params())}
+    sql, params = _funnel_sql(report)
+    counts: list[float] = []
+    medians: dict[str, tuple[float, int]] = {}
+    for kind, *values in _fetch(sql, params):
+        if kind == "entered":
+            counts = values
+        else:
+            medians[kind] = (values[0], int(values[1]))
+    n = len(FUNNEL_STAGES)
     labels = dict(Stage.choices)
     result = []
-    for stage in FUNNEL_STAGES:
-        entered, converted = counts.get(stage, (0, 0))
+    for index, stage in enumerate(FUNNEL_STAGES):
         seconds, stays = medians.get(stage, (None, 0))
         result.append(FunnelRow(
-            stage=stage, label=labels[stage], entered=entered,
-            converted=converted if stage in ORDERED_STAGES[:-1] else None,
+            stage=stage, label=labels[stage], entered=int(counts[index]),
+            converted=int(counts[n + index]) if index < len(ORDERED_STAGES) - 1 else None,
             median_days=None if seconds is None else round(seconds / 86400, 1), stays=stays,
         ))  # fmt: skip
     return result
@@ -255,12 +263,17 @@ WITH sent AS MATERIALIZED (
   SELECT d.prospect_id FROM (SELECT DISTINCT prospect_id FROM sent) d
   WHERE EXISTS (SELECT 1 FROM prospects_stagechange c WHERE c.prospect_id = d.prospect_id AND c.to_stage = %(acquired)s)
 )
-SELECT {groupings}, {columns}, count(*), count(DISTINCT s.prospect_id),
-       count(DISTINCT s.prospect_id) FILTER (WHERE a.replied),
-       count(DISTINCT s.prospect_id) FILTER (WHERE a.bounced),
-       count(DISTINCT s.prospect_id) FILTER (WHERE w.prospect_id IS NOT NULL)
-FROM sent s LEFT JOIN answers a ON a.answered_id = s.id LEFT JOIN won w ON w.prospect_id = s.prospect_id
-GROUP BY GROUPING SETS ((){sets})
+-- First one row per (group, prospect), then count those rows: no count(DISTINCT), so every
+-- grouping set can be hashed instead of sorted.
+SELECT {flags}, {keys}, sum(messages), count(*), count(*) FILTER (WHERE replied), count(*) FILTER (WHERE bounced),
+       count(*) FILTER (WHERE won)
+FROM (
+  SELECT {groupings}, {columns}, s.prospect_id, count(*) AS messages, bool_or(a.replied) AS replied,
+         bool_or(a.bounced) AS bounced, bool_or(w.prospect_id IS NOT NULL) AS won
+  FROM sent s LEFT JOIN answers a ON a.answered_id = s.id LEFT JOIN won w ON w.prospect_id = s.prospect_id
+  GROUP BY GROUPING SETS ((s.prospect_id){sets})
+) per_prospect
+GROUP BY {flags}, {keys}
 """
 
 
@@ -277,9 +290,11 @@ def outreach_rates(report: ReportFilter, dimensions: Sequence[str] = tuple(DIMEN
     columns = [f"s.{DIMENSIONS[name]}" for name in dimensions]
     sql = _RATES_SQL.format(
         scope=scope_sql(report),
-        groupings=", ".join(f"GROUPING({column})" for column in columns) if columns else "0",
-        columns=", ".join(columns) if columns else "NULL",
-        sets="".join(f", ({column})" for column in columns),
+        groupings=", ".join(f"GROUPING({column}) AS g{i}" for i, column in enumerate(columns)) or "0 AS g0",
+        columns=", ".join(f"{column} AS k{i}" for i, column in enumerate(columns)) or "NULL AS k0",
+        flags=", ".join(f"g{i}" for i in range(max(len(columns), 1))),
+        keys=", ".join(f"k{i}" for i in range(max(len(columns), 1))),
+        sets="".join(f", ({column}, s.prospect_id)" for column in columns),
     )
     width = max(len(columns), 1)
     total = RateRow(None, "All", 0, 0, 0, 0, 0)
@@ -490,8 +505,9 @@ class StaleProspect:
     last_activity: datetime
 
 
-# Only the listed rows get their last activity computed; the NOT EXISTS probes use the partial
-# index outbound_prospect_sent_idx and inbound_prospect_idx.
+# The recent activity (emails sent or received since the cutoff: a few days' worth) is read once
+# into a hashed NOT IN; only the listed rows get their last activity computed (by the partial
+# index outbound_prospect_sent_idx and inbound_prospect_idx).
 _STALE_SQL = """
 SELECT s.id, s.domain, s.project, s.stage, s.assignee,
        GREATEST(s.stage_changed_at,
@@ -505,9 +521,10 @@ FROM (
   JOIN prospects_project pr ON pr.id = p.project_id
   LEFT JOIN auth_user u ON u.id = p.assignee_id
   WHERE {scope} AND p.stage = ANY(%(active)s) AND p.stage_changed_at < %(cutoff)s
-    AND NOT EXISTS (SELECT 1 FROM outreach_outboundmessage m
-                    WHERE m.prospect_id = p.id AND m.status = %(sent)s AND m.sent_at >= %(cutoff)s)
-    AND NOT EXISTS (SELECT 1 FROM outreach_inboundmessage i WHERE i.prospect_id = p.id AND i.received_at >= %(cutoff)s)
+    AND p.id NOT IN (SELECT m.prospect_id FROM outreach_outboundmessage m
+                     WHERE m.status = %(sent)s AND m.sent_at >= %(cutoff)s AND m.prospect_id IS NOT NULL)
+    AND p.id NOT IN (SELECT i.prospect_id FROM outreach_inboundmessage i
+                     WHERE i.received_at >= %(cutoff)s AND i.prospect_id IS NOT NULL)
   ORDER BY p.stage_changed_at, p.id
   LIMIT %(limit)s
 ) s
