@@ -259,6 +259,24 @@ def _link_type_check(value: str, field_name: str) -> str:
     return value
 
 
+# How each backlink stage column's value is checked and spelled as COPY text.
+_COLUMN_TEXT: dict[str, Callable[[Any, str], str]] = {
+    "link_type": _link_type_check,
+    **dict.fromkeys(("nofollow", "sponsored", "ugc"), _flag_check(False)),
+    **dict.fromkeys(("sitewide", "is_spam"), _flag_check(True)),
+    **dict.fromkeys(("first_seen", "last_seen", "lost_at"), _date_text),
+    **dict.fromkeys(("external_links", "internal_links"), _int_check(_INT_MAX)),
+    "http_status": _int_check(999),
+    **dict.fromkeys(("page_authority", "domain_authority", "toxic_score"), _int_check(100)),
+}
+
+
+def copy_texts(*values: tuple[Any, str]) -> str:
+    """(value, stage column) pairs → their tab-joined COPY text, checked as the loader checks
+    them (raises BadValue). For the importers' fused fast paths (Importer.build_copy)."""
+    return "\t".join(_COLUMN_TEXT[column](value, column) for value, column in values)
+
+
 # A lower-case DNS name whose last label starts with a letter: not an IP, not an IDN, no
 # port or user. For these linkcrm.lib.domains.normalize_host is the identity (bar "www."),
 # so the slow general path (urlsplit, IP parsing, IDNA) can be skipped; see _host_and_domain.
@@ -282,6 +300,14 @@ def _host_and_domain(netloc: str, field_name: str) -> tuple[str, str]:
         return host, domains.registrable_domain(host)
     except domains.DomainError as exc:
         raise _Bad(field_name, str(exc)) from None
+
+
+# The loader's pieces an importer's fused fast path (Importer.build_copy) must reuse exactly.
+BadValue = _Bad
+NULL = _NULL
+NETLOC = _NETLOC
+CACHE_LIMIT = _CACHE_LIMIT
+host_and_domain = _host_and_domain
 
 
 def _url_host_and_domain(url: str) -> tuple[str, str]:
@@ -319,19 +345,15 @@ def _backlink_formatter() -> Callable[[BacklinkRow], str]:
     match, a string build and ~15 dict lookups. Raises _Bad for a value PostgreSQL would refuse.
     """
     hosts = _Memo(_host_and_domain, "source_url")
-    link_types = _Memo(_link_type_check, "link_type")
-    nofollow_, sponsored_, ugc_ = (
-        _Memo(_flag_check(False), name) for name in ("nofollow", "sponsored", "ugc")
+    link_types, nofollow_, sponsored_, ugc_, sitewide_, spam_ = (
+        _Memo(_COLUMN_TEXT[name], name) for name in ("link_type", "nofollow", "sponsored", "ugc", "sitewide", "is_spam")
     )
-    sitewide_, spam_ = _Memo(_flag_check(True), "sitewide"), _Memo(_flag_check(True), "is_spam")
-    first_, last_, lost_ = (_Memo(_date_text, name) for name in ("first_seen", "last_seen", "lost_at"))
-    external_, internal_ = (
-        _Memo(_int_check(_INT_MAX), "external_links"),
-        _Memo(_int_check(_INT_MAX), "internal_links"),
+    first_, last_, lost_ = (_Memo(_COLUMN_TEXT[name], name) for name in ("first_seen", "last_seen", "lost_at"))
+    external_, internal_, http_ = (
+        _Memo(_COLUMN_TEXT[name], name) for name in ("external_links", "internal_links", "http_status")
     )
-    http_ = _Memo(_int_check(999), "http_status")
     page_, domain_, toxic_ = (
-        _Memo(_int_check(100), n) for n in ("page_authority", "domain_authority", "toxic_score")
+        _Memo(_COLUMN_TEXT[name], name) for name in ("page_authority", "domain_authority", "toxic_score")
     )
     netloc_of = _NETLOC.match
 
@@ -695,16 +717,19 @@ def _stream(
     append = batch.append
     for item in rows:
         result.rows_read += 1
-        if item.__class__ is LineError:
+        if item.__class__ is str:  # already COPY text (an importer's fast path)
+            append(item)
+        elif item.__class__ is LineError:
             result.skip(item.line, item.field, item.message)
             _check_bad_count(result, limits)
             continue
-        try:
-            append(formatter(item))
-        except _Bad as bad:
-            result.skip(item.line, bad.field, bad.message)
-            _check_bad_count(result, limits)
-            continue
+        else:
+            try:
+                append(formatter(item))
+            except _Bad as bad:
+                result.skip(item.line, bad.field, bad.message)
+                _check_bad_count(result, limits)
+                continue
         if len(batch) >= COPY_BATCH_ROWS:
             result.rows_imported += len(batch)
             write("".join(batch).encode())  # bytes: a third of a non-ASCII str's memory

@@ -16,6 +16,9 @@ from audit.importers.base import BacklinkRow, FormatSpec, ImportRefused, RefDoma
 from audit.importers.reader import normalize_header_cell
 
 RowConverter = Callable[[int, list[str]], BacklinkRow | RefDomainRow]
+# A loader-side converter: a row's COPY text (audit.loading.BACKLINK_STAGE_COLUMNS) when the
+# fast path can vouch for it, else the regular converter's row (or its RowError).
+CopyConverter = Callable[[int, list[str]], "str | BacklinkRow | RefDomainRow"]
 
 # namedtuple's generated __new__ is a Python frame per row; tuple.__new__ is not.
 new_row = tuple.__new__
@@ -99,12 +102,15 @@ class Importer:
 
     ``alternatives`` are further header sets (normalised) that identify the same format,
     e.g. Majestic's API-style ``sourceurl`` spelling; ``spec.required_headers`` is the main one.
+    ``build_copy`` (optional) wraps the converter into a CopyConverter for formats that come
+    in millions of rows; it must give exactly the text the loader would format from the row.
     """
 
     spec: FormatSpec
     build: Callable[[Columns, ConverterOptions], RowConverter]
     alternatives: tuple[frozenset[str], ...] = ()
     kind_of_mapping: Callable[[Mapping[str, str]], ImportKind] | None = None
+    build_copy: Callable[[Columns, ConverterOptions, RowConverter], CopyConverter] | None = None
 
     def converter(
         self,
@@ -122,6 +128,24 @@ class Importer:
             column_mapping=dict(column_mapping or {}), default_target_url=default_target_url
         )
         return self.build(Columns(header_cells), options)
+
+    def load_converter(
+        self,
+        header_cells: Sequence[str],
+        column_mapping: Mapping[str, str] | None = None,
+        *,
+        default_target_url: str | None = None,
+    ) -> RowConverter | CopyConverter:
+        """What the loader runs per row: ``build_copy``'s fast path when the format has one,
+        else the plain converter (see ``converter``). Same rows, same errors either way."""
+        options = ConverterOptions(
+            column_mapping=dict(column_mapping or {}), default_target_url=default_target_url
+        )
+        columns = Columns(header_cells)
+        convert = self.build(columns, options)
+        if self.build_copy is None or options.column_mapping:
+            return convert
+        return self.build_copy(columns, options, convert)
 
     def kind_for(self, column_mapping: Mapping[str, str] | None = None) -> ImportKind:
         """The row kind this import yields (the generic importer decides by its mapping)."""

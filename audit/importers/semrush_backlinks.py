@@ -7,14 +7,27 @@ Header (19 columns, UTF-8, ``true``/``false`` flags, ``YYYY-MM-DD`` dates)::
 
 ``Lost link`` = true means Semrush saw the link disappear: ``lost_at`` is its ``Last seen``.
 Link type: the first true of Image, Frame, Form, Text (Semrush sets exactly one).
-This module is the hot path of a million-row import, hence the memo-per-column style.
+This module is the hot path of a million-row import, hence the memo-per-column style, and
+``build_copy``: the same rows turned straight into the loader's COPY text.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from audit import loading
 from audit.choices import ImportFormat, ImportKind, Provider
-from audit.importers.base import BacklinkRow, FormatSpec
-from audit.importers.common import Columns, ConverterOptions, Importer, RowConverter, fit_width, new_row
+from audit.importers.base import BacklinkRow, FormatSpec, RowError
+from audit.importers.common import (
+    Columns,
+    ConverterOptions,
+    CopyConverter,
+    Importer,
+    RowConverter,
+    fit_width,
+    new_row,
+)
 from audit.importers.values import (
     FORM,
     FRAME,
@@ -117,4 +130,103 @@ def build(columns: Columns, options: ConverterOptions) -> RowConverter:
     return convert
 
 
-IMPORTER = Importer(spec=SPEC, build=build)
+class _Unusual(Exception):
+    """The fast path cannot vouch for this row: the regular converter and formatter take it."""
+
+
+class _TextMemo(dict):
+    """cell → its COPY text, via ``text_of(cell)``; a cell that needs the slow path raises _Unusual.
+
+    Only good values are remembered (bad ones are rare and take the slow path every time).
+    Emptied past loading's cache limit, like every memo here: memory stays flat.
+    """
+
+    __slots__ = ("text_of",)
+
+    def __init__(self, text_of: Callable[[Any], str]) -> None:
+        super().__init__()
+        self.text_of = text_of
+
+    def __missing__(self, key: Any) -> str:
+        try:
+            text = self.text_of(key)
+        except (RowError, loading.BadValue):
+            raise _Unusual from None
+        if len(self) >= loading.CACHE_LIMIT:
+            self.clear()
+        self[key] = text
+        return text
+
+
+def _origin_text(origin: str) -> str:
+    """``scheme://authority`` of a source URL → ``host<TAB>domain`` as the loader derives them."""
+    match = loading.NETLOC.match(origin)
+    if not clean_origin(origin, "source_url") or match is None:
+        raise _Unusual
+    return "\t".join(loading.host_and_domain(match.group(1), "source_url"))
+
+
+def _flags_text(cells: tuple[str, ...]) -> str:
+    """Flag cells → link_type, nofollow, sponsored, ugc, sitewide as COPY text (lost: see _lost)."""
+    link_type, nofollow, sponsored, ugc, sitewide, _lost = _flags(cells, "flags")
+    return loading.copy_texts(
+        (link_type, "link_type"), (nofollow, "nofollow"), (sponsored, "sponsored"), (ugc, "ugc"),
+        (sitewide, "sitewide"),
+    )  # fmt: skip
+
+
+def _checked(parse: Callable[[str, str], Any], field: str, column: str) -> Callable[[str], str]:
+    """cell → parsed as the converter parses ``field`` → checked and spelled as the loader
+    spells its stage ``column``."""
+    return lambda cell: loading.copy_texts((parse(cell, field), column))
+
+
+def build_copy(columns: Columns, options: ConverterOptions, convert: RowConverter) -> CopyConverter:
+    """``build``'s converter, fused with the loader's formatter: cells → one line of COPY text.
+
+    Every cell goes through the same parser and the same check as on the slow path, once per
+    distinct value; a row with anything unusual (wrong width, a bad or odd value, text that
+    needs escaping) is handed to ``convert`` whole, so its row or its error is exactly the
+    slow path's. tests/audit/test_semrush_copy.py compares the two paths line by line.
+    """
+    values = columns.getter([columns.find(*names) for names in _VALUES])
+    flag_cells = columns.getter([columns.find(*names) for names in _FLAGS])
+    width = columns.width
+    origins = _TextMemo(_origin_text)
+    flags = _TextMemo(_flags_text)
+    lost = memo(lambda cells, field: _flags(cells, field)[5], "flags")
+    target_url = _TextMemo(lambda cell: parse_url(cell, "target_url"))
+    page_ascore = _TextMemo(_checked(parse_authority, "page_ascore", "page_authority"))
+    domain_ascore = _TextMemo(_checked(parse_authority, "domain_ascore", "domain_authority"))
+    external = _TextMemo(_checked(parse_count, "external_links", "external_links"))
+    internal = _TextMemo(_checked(parse_count, "internal_links", "internal_links"))
+    first_seen = _TextMemo(_checked(parse_date, "first_seen", "first_seen"))
+    last_seen = _TextMemo(_checked(parse_date, "last_seen", "last_seen"))
+    null = loading.NULL
+
+    def convert_to_copy(line: int, cells: list[str]) -> str | BacklinkRow:
+        try:
+            if len(cells) != width:
+                raise _Unusual
+            pa, title, src, tgt, anchor, ext, intl, fs, ls, da = values(cells)
+            flag_key = flag_cells(cells)
+            slash = src.find("/", 8)
+            host_domain = origins[src if slash < 0 else src[:slash]]
+            text = f"{src}\t{target_url[tgt]}\t{anchor}\t{title}"
+            if src[-1] <= " " or text.count("\t") != 3 or "\\" in text or "\n" in text or "\r" in text:
+                raise _Unusual
+            if "\x00" in text:
+                raise _Unusual
+            last = last_seen[ls]
+            return (
+                f"{line}\t{text}\t{host_domain}\t{flags[flag_key]}\t{first_seen[fs]}\t{last}"
+                f"\t{last if lost(flag_key) else null}\t{external[ext]}\t{internal[intl]}\t{null}"
+                f"\t{page_ascore[pa]}\t{domain_ascore[da]}\t{null}\t{null}\n"
+            )
+        except _Unusual:
+            return convert(line, cells)
+
+    return convert_to_copy
+
+
+IMPORTER = Importer(spec=SPEC, build=build, build_copy=build_copy)
