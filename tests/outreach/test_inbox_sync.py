@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from email.message import EmailMessage
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -444,3 +445,29 @@ def test_real_sample_emails_are_classified_when_synced(stack, alice, samples_dir
     assert inbound.subject and inbound.raw_size > 0
     # Not about mail of ours: a bounce or complaint puts nobody on do-not-contact.
     assert not Suppression.objects.exists()
+
+
+def test_every_sample_email_is_classified_by_its_folder_when_synced(stack, alice, samples_dir):
+    expected = {"human-replies": MessageKind.REPLY, "auto-replies": MessageKind.AUTO_REPLY,
+                "bounces": MessageKind.BOUNCE, "complaints": MessageKind.COMPLAINT}  # fmt: skip
+    files = sorted(p for folder in expected for p in (samples_dir / "emails" / folder).glob("*.eml"))
+    mailbox = sandbox_mailbox(stack, alice)
+    append(stack, mailbox.email, *(p.read_bytes() for p in files))
+
+    result = mailbox_sync(mailbox.pk, batch_size=7)
+
+    assert (result.fetched, result.error) == (len(files), "")
+    # Keyed like the inbox: two samples share a Message-ID with another and are stored once;
+    # messages without one are keyed by a hash of the bytes the server returns (CRLF lines).
+    wanted = {_message_id(p) or p.name: expected[p.parent.name] for p in files}
+    stored = dict(InboundMessage.objects.filter(mailbox=mailbox).values_list("dedupe_key", "kind"))
+    assert {k: v for k, v in stored.items() if not k.startswith("sha256:")} == {
+        k: v for k, v in wanted.items() if k.startswith("<")}
+    assert sorted(v for k, v in stored.items() if k.startswith("sha256:")) == sorted(
+        v for k, v in wanted.items() if not k.startswith("<"))
+
+
+def _message_id(path: Path) -> str | None:
+    from outreach.classify import classify_message
+
+    return classify_message(path.read_bytes()).message_id
