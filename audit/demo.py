@@ -16,6 +16,7 @@ import logging
 
 from django.core.files.base import ContentFile
 
+from audit import demo_audit
 from audit.choices import ImportStatus
 from audit.models import Site
 from audit.services import link_import_run, link_import_store, site_get_or_create
@@ -51,6 +52,7 @@ def load(*, links_per_site: int = 3000, seed: int = 7) -> list[Site]:
             _import_profile(site, profile, links=links_per_site, seed=seed + position, position=position)
         site.refresh_from_db()
         sites.append(site)
+    demo_audit.load(sites)  # toxicity scores, review decisions, disavow history
     return sites
 
 
