@@ -81,9 +81,9 @@ class SyncResult:
     skipped: str = ""
     paused: bool = False
     error: str = ""
-    # Seconds spent per phase (imap, classify, match, store): the benchmark reports them.
+    # Seconds per phase (IMAP, classification, matching, inserts, consequences + commit): for the benchmark.
     timings: dict[str, float] = field(
-        default_factory=lambda: dict.fromkeys(("imap", "classify", "match", "store"), 0.0)
+        default_factory=lambda: dict.fromkeys(("imap", "classify", "match", "store", "act"), 0.0)
     )
 
     @property
@@ -244,9 +244,7 @@ def _sync_uids(
         if not batch:
             continue
         prepared = _prepare(context, state.name, batch, result)
-        started = time.perf_counter()
-        stored = _store_batch(context, state, uidvalidity, prepared)
-        result.timings["store"] += time.perf_counter() - started
+        stored = _store_batch(context, state, uidvalidity, prepared, result.timings)
         outcome.fetched += len(batch)
         outcome.stored += stored
         outcome.duplicates += len(batch) - stored
@@ -306,11 +304,14 @@ def _aware(moment: datetime | None) -> datetime | None:
 # --- storing ---------------------------------------------------------------------------------
 
 
-def _store_batch(context: _Context, state: MailboxFolder, uidvalidity: int, prepared: list[_Prepared]) -> int:
+def _store_batch(
+    context: _Context, state: MailboxFolder, uidvalidity: int, prepared: list[_Prepared], timings: dict[str, float]
+) -> int:
     """Store a batch, apply each new message's consequences and advance last UID, all or nothing.
 
     Returns how many rows were new (the rest were already stored: a resync or a copy).
     """
+    started = time.perf_counter()
     rows = [_row(context.mailbox, state.name, uidvalidity, p) for p in prepared]
     with transaction.atomic():
         InboundMessage.objects.bulk_create(rows, ignore_conflicts=True)
@@ -320,6 +321,8 @@ def _store_batch(context: _Context, state: MailboxFolder, uidvalidity: int, prep
                 uid__in=[p.fetched.uid for p in prepared], dedupe_key__in=[r.dedupe_key for r in rows],
             ).values_list("uid", "pk")
         )  # fmt: skip
+        timings["store"] += time.perf_counter() - started
+        started = time.perf_counter()
         for item in prepared:
             # A row for this UID exists only if this INSERT made it: a message already stored
             # (resync, copy in another folder, twice in this batch) was skipped by the conflict.
@@ -328,6 +331,7 @@ def _store_batch(context: _Context, state: MailboxFolder, uidvalidity: int, prep
         MailboxFolder.objects.filter(pk=state.pk).update(
             last_uid=Greatest(F("last_uid"), max(p.fetched.uid for p in prepared))
         )
+        timings["act"] += time.perf_counter() - started
     return len(stored)
 
 
@@ -375,10 +379,14 @@ def _may_act(item: _Prepared) -> bool:
     Most mail in a mailbox is not about our threads (no savepoint for it), and a bounce or
     complaint about the owner's own mail condemns nobody.
     """
-    return item.match.method != MatchMethod.NONE and item.verdict.kind in _ACTED_ON
-
-
-_ACTED_ON = frozenset({MessageKind.REPLY, MessageKind.AUTO_REPLY, MessageKind.BOUNCE, MessageKind.COMPLAINT})
+    verdict = item.verdict
+    if item.match.method == MatchMethod.NONE:
+        return False
+    if verdict.kind == MessageKind.AUTO_REPLY:
+        return verdict.return_date is not None
+    if verdict.kind == MessageKind.BOUNCE:
+        return any(r.permanent is True and not r.infrastructure for r in verdict.bounced)
+    return verdict.kind in (MessageKind.REPLY, MessageKind.COMPLAINT)
 
 
 def _apply_safely(context: _Context, inbound_id: int, item: _Prepared) -> None:
