@@ -256,9 +256,9 @@ def main(argv: list[str]) -> None:
     config = stack_config()
     from linkcrm.localstack import mail, postgres
 
-    postgres.up(config)
-    mail.up(config)
     try:
+        postgres.up(config)
+        mail.up(config)
         subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "-v0"], env=config.child_environ(),
                        cwd=ROOT, check=True)  # fmt: skip
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linkcrm.settings")
