@@ -66,3 +66,7 @@ bench-audit: deps
 .PHONY: bench-reports
 bench-reports: deps
 	@$(PY) bench/reports_bench.py $(BENCH_ARGS)
+
+.PHONY: bench-outreach
+bench-outreach: deps
+	@$(PY) bench/outreach_bench.py $(BENCH_ARGS)

@@ -21,6 +21,7 @@ import enum
 import re
 import smtplib
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 
 _DOT_AT_LINE_START = re.compile(rb"(?m)^\.")
@@ -46,11 +47,15 @@ class SendResult:
     connection_lost: bool = False
 
 
-def send_raw(client: smtplib.SMTP, *, sender: str, recipient: str, raw: bytes) -> SendResult:
+def send_raw(
+    client: smtplib.SMTP, *, sender: str, recipient: str, raw: bytes, meanwhile: Callable[[], None] | None = None
+) -> SendResult:
     """Send one message (CRLF line endings) to one recipient over ``client``; never raises.
 
     After a refusal the transaction is reset (RSET), so the next message can use the same
-    connection unless ``connection_lost`` is set.
+    connection unless ``connection_lost`` is set. ``meanwhile`` runs after the data is written
+    and before its reply is read, while the server delivers (e.g. to build the next message);
+    it must not raise.
     """
     try:
         code, reply = client.mail(sender)
@@ -65,16 +70,18 @@ def send_raw(client: smtplib.SMTP, *, sender: str, recipient: str, raw: bytes) -
             return _refused(client, "DATA", code, reply, recipient_step=False)
     except (OSError, smtplib.SMTPException) as exc:
         return SendResult(Outcome.RETRY, None, f"before DATA: {_describe(exc)}", connection_lost=True)
-    return _send_data(client, raw)
+    return _send_data(client, raw, meanwhile)
 
 
-def _send_data(client: smtplib.SMTP, raw: bytes) -> SendResult:
+def _send_data(client: smtplib.SMTP, raw: bytes, meanwhile: Callable[[], None] | None) -> SendResult:
     """The message body and the final reply: from here on a broken connection is in doubt."""
     body = _DOT_AT_LINE_START.sub(b"..", raw)
     if not body.endswith(b"\r\n"):
         body += b"\r\n"
     try:
         client.send(body + b".\r\n")
+        if meanwhile is not None:
+            meanwhile()
         code, reply = client.getreply()
     except (OSError, smtplib.SMTPException) as exc:
         return SendResult(Outcome.UNKNOWN, None, f"after DATA: {_describe(exc)}", connection_lost=True)

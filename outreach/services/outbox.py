@@ -210,23 +210,48 @@ def _parents(hosts: set[str]) -> set[str]:
     return parents
 
 
+class _Prepared:
+    """The wire bytes of each row, built one ahead: the next message is built while the server
+    delivers the current one (between the data and its reply), so building costs no wall time."""
+
+    def __init__(self, rows: list[OutboundMessage], now: datetime) -> None:
+        self.rows, self.now = rows, now
+        self.ready: dict[int, bytes | ValueError] = {}
+
+    def prepare(self, index: int) -> None:
+        if index < len(self.rows) and index not in self.ready:
+            try:
+                self.ready[index] = mime_of(self.rows[index], date=self.now).as_bytes(policy=SMTP_POLICY)
+            except ValueError as exc:  # HeaderInjectionError and bad addresses: this row can never go
+                self.ready[index] = exc
+
+    def take(self, index: int) -> bytes | ValueError:
+        self.prepare(index)
+        return self.ready.pop(index)
+
+
 def _deliver(mailbox: Mailbox, rows: list[OutboundMessage], now: datetime, result: BatchResult) -> None:
     """Send ``rows`` over one connection (reconnecting once if it drops), then record the outcomes."""
     outcomes: list[tuple[OutboundMessage, SendResult, bytes]] = []
+    prepared = _Prepared(rows, now)
     client: smtplib.SMTP | None = None
-    reconnects = 0
+    connections = 0
     try:
         for index, row in enumerate(rows):
+            raw = prepared.take(index)
+            if isinstance(raw, ValueError):
+                outcomes.append((row, SendResult(Outcome.FAILED, None, f"cannot be built: {raw}"), b""))
+                continue
             if client is None:
-                if reconnects > 1:
+                if connections == 2:  # the first connection and one reconnect
                     _give_back(rows[index:], "connection lost; not attempted", result)
                     break
-                reconnects += 1
+                connections += 1
                 client = _connect(mailbox, rows[index:], now, result)
                 if client is None:
                     break
-            raw = mime_of(row, date=now).as_bytes(policy=SMTP_POLICY)
-            sent = send_raw(client, sender=mailbox.email, recipient=row.to_address, raw=raw)
+            sent = send_raw(client, sender=mailbox.email, recipient=row.to_address, raw=raw,
+                            meanwhile=lambda following=index + 1: prepared.prepare(following))
             outcomes.append((row, sent, raw))
             if sent.connection_lost:
                 client.close()
