@@ -9,8 +9,9 @@ What it does, all on this machine and without the internet:
    one SMTP connection per batch, bulk status updates), and sends the same number of
    pre-built messages with a bare ``smtplib`` loop over one connection, in the same run, to
    the same server. The machine is shared and its load drifts, so the two take turns in
-   small rounds (``--rounds``, alternating who goes first) and their times are summed. Both sides submit without logging in, so neither pays for the sandbox
-   filing a Sent copy; both deliver into Dovecot over LMTP. Checks that every row is ``sent``
+   small rounds (``--rounds``, alternating who goes first) and their times are summed.
+   Both sides submit without logging in, so neither pays for the sandbox filing a Sent
+   copy; both deliver into Dovecot over LMTP. Checks that every row is ``sent``
    and that both recipients received 10,000 messages;
 3. calls ``measure_sync()`` from bench/outreach_sync_bench.py (the IMAP sync half);
 4. stops the stack. The last line is machine-readable:
