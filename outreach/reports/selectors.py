@@ -263,17 +263,14 @@ WITH sent AS MATERIALIZED (
   SELECT d.prospect_id FROM (SELECT DISTINCT prospect_id FROM sent) d
   WHERE EXISTS (SELECT 1 FROM prospects_stagechange c WHERE c.prospect_id = d.prospect_id AND c.to_stage = %(acquired)s)
 )
--- First one row per (group, prospect), then count those rows: no count(DISTINCT), so every
--- grouping set can be hashed instead of sorted.
-SELECT {flags}, {keys}, sum(messages), count(*), count(*) FILTER (WHERE replied), count(*) FILTER (WHERE bounced),
-       count(*) FILTER (WHERE won)
-FROM (
-  SELECT {groupings}, {columns}, s.prospect_id, count(*) AS messages, bool_or(a.replied) AS replied,
-         bool_or(a.bounced) AS bounced, bool_or(w.prospect_id IS NOT NULL) AS won
-  FROM sent s LEFT JOIN answers a ON a.answered_id = s.id LEFT JOIN won w ON w.prospect_id = s.prospect_id
-  GROUP BY GROUPING SETS ((s.prospect_id){sets})
-) per_prospect
-GROUP BY {flags}, {keys}
+-- count(DISTINCT) sorts each grouping set's rows in memory (work_mem above); measured faster
+-- here than first grouping by (group, prospect), which makes one hash entry per pair.
+SELECT {groupings}, {columns}, count(*), count(DISTINCT s.prospect_id),
+       count(DISTINCT s.prospect_id) FILTER (WHERE a.replied),
+       count(DISTINCT s.prospect_id) FILTER (WHERE a.bounced),
+       count(DISTINCT s.prospect_id) FILTER (WHERE w.prospect_id IS NOT NULL)
+FROM sent s LEFT JOIN answers a ON a.answered_id = s.id LEFT JOIN won w ON w.prospect_id = s.prospect_id
+GROUP BY GROUPING SETS ((){sets})
 """
 
 
@@ -290,11 +287,9 @@ def outreach_rates(report: ReportFilter, dimensions: Sequence[str] = tuple(DIMEN
     columns = [f"s.{DIMENSIONS[name]}" for name in dimensions]
     sql = _RATES_SQL.format(
         scope=scope_sql(report),
-        groupings=", ".join(f"GROUPING({column}) AS g{i}" for i, column in enumerate(columns)) or "0 AS g0",
-        columns=", ".join(f"{column} AS k{i}" for i, column in enumerate(columns)) or "NULL AS k0",
-        flags=", ".join(f"g{i}" for i in range(max(len(columns), 1))),
-        keys=", ".join(f"k{i}" for i in range(max(len(columns), 1))),
-        sets="".join(f", ({column}, s.prospect_id)" for column in columns),
+        groupings=", ".join(f"GROUPING({column})" for column in columns) if columns else "0",
+        columns=", ".join(columns) if columns else "NULL",
+        sets="".join(f", ({column})" for column in columns),
     )
     width = max(len(columns), 1)
     total = RateRow(None, "All", 0, 0, 0, 0, 0)

@@ -95,7 +95,7 @@ def counts(row) -> tuple[int, int, int, int, int]:
 
 def test_rates_count_prospects_over_prospects_contacted(rates_world):
     total = outreach_rates(ReportFilter(**MARCH)).total
-    assert counts(total) == (5, 4, 2, 1, 1)
+    assert counts(total) == (5, 4, 2, 1, 1) and all(type(n) is int for n in counts(total))
     assert (total.reply_rate, total.bounce_rate, total.win_rate) == (50.0, 25.0, 25.0)
 
 
