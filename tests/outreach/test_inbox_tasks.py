@@ -51,3 +51,23 @@ def test_the_mailbox_task_pauses_a_mailbox_whose_login_is_refused(stack, alice):
     assert outcome["paused"] == 1
     mailbox.refresh_from_db()
     assert mailbox.status == MailboxStatus.PAUSED
+
+
+@pytest.mark.mail
+def test_a_reply_needing_attention_is_marked_handled_once(stack, alice, bob):
+    from outreach.services.inbox import inbound_mark_handled, mailbox_sync
+
+    mailbox = sandbox_mailbox(stack, alice)
+    thread = start_thread(mailbox, make_project("Tools", alice), "example.org", by=alice)
+    append(stack, mailbox.email, reply_to(thread.sent))
+    mailbox_sync(mailbox.pk)
+    reply = InboundMessage.objects.get(mailbox=mailbox, needs_attention=True)
+
+    assert inbound_mark_handled(message_id=reply.pk, by=alice)
+    assert not inbound_mark_handled(message_id=reply.pk, by=bob)  # the second click records nobody
+
+    reply.refresh_from_db()
+    assert (reply.needs_attention, reply.handled_by) == (False, alice) and reply.handled_at is not None
+    assert mailbox_sync(mailbox.pk).stored == 0  # a later sync does not bring it back
+    reply.refresh_from_db()
+    assert not reply.needs_attention
