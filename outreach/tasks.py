@@ -11,7 +11,7 @@ from django_q.tasks import async_task
 
 from outreach.choices import CLAIMABLE, MailboxStatus, OutboxStatus
 from outreach.models import Mailbox, OutboundMessage
-from outreach.services.inbox import mailbox_sync
+from outreach.services.inbox import IMAP_AUTH_PAUSE, mailbox_sync
 from outreach.services.outbox import outbox_send_mailbox
 from outreach.services.reconcile import outbox_mark_stale, outbox_reconcile
 from outreach.services.sequencing import sequences_advance
@@ -59,10 +59,14 @@ def sequences_advance_task() -> dict[str, int]:
 
 
 def mailboxes_sync_sweep_task() -> dict[str, int]:
-    """Every few minutes: one reply-sync task per active mailbox with IMAP configured."""
+    """Every few minutes: one reply-sync task per mailbox with IMAP configured.
+
+    Mailboxes paused by a person are read too (a pause stops sending, not replies); those
+    whose IMAP login was refused are not, until someone fixes the password and resumes them.
+    """
     ids = list(
-        Mailbox.objects.filter(status=MailboxStatus.ACTIVE)
-        .exclude(imap_host="")
+        Mailbox.objects.exclude(imap_host="")
+        .exclude(status=MailboxStatus.PAUSED, paused_reason__startswith=IMAP_AUTH_PAUSE)
         .order_by("pk")
         .values_list("pk", flat=True)
     )

@@ -57,7 +57,10 @@ logger = logging.getLogger(__name__)
 # pg_try_advisory_lock(namespace, mailbox id): one sync per mailbox at a time, across workers.
 _LOCK_NAMESPACE = 0x4C53  # "LS"
 
-__all__ = ["FolderSync", "SyncResult", "inbound_mark_handled", "mailbox_sync"]
+# Start of Mailbox.paused_reason when a sync paused it: such a mailbox is not read again until resumed.
+IMAP_AUTH_PAUSE = "IMAP login refused"
+
+__all__ = ["IMAP_AUTH_PAUSE", "FolderSync", "SyncResult", "inbound_mark_handled", "mailbox_sync"]
 
 
 @dataclass
@@ -148,12 +151,24 @@ def mailbox_sync(mailbox_id: int, *, batch_size: int | None = None) -> SyncResul
 
 
 def _why_not(mailbox: Mailbox | None) -> str:
-    """Why this mailbox is not read now ("" when it is)."""
+    """Why this mailbox is not read now ("" when it is).
+
+    A mailbox paused by a person is still read: pausing stops sending, and a reply that
+    arrives meanwhile must be seen before any follow-up leaves on resume. Only a refused
+    IMAP login stops reading (retrying bad credentials gets accounts locked).
+    """
     if mailbox is None:
         return "no such mailbox"
-    if mailbox.status != MailboxStatus.ACTIVE:
-        return f"mailbox paused: {mailbox.paused_reason or 'by a person'}"
-    return "" if mailbox.imap_host else "no IMAP server configured"
+    if not mailbox.imap_host:
+        return "no IMAP server configured"
+    if imap_login_refused(mailbox):
+        return f"mailbox paused: {mailbox.paused_reason}"
+    return ""
+
+
+def imap_login_refused(mailbox: Mailbox) -> bool:
+    """Whether the mailbox is paused because the IMAP server refused its login (see mailbox_sync)."""
+    return mailbox.status == MailboxStatus.PAUSED and mailbox.paused_reason.startswith(IMAP_AUTH_PAUSE)
 
 
 def _sync_connected(context: _Context, result: SyncResult) -> None:
@@ -161,7 +176,7 @@ def _sync_connected(context: _Context, result: SyncResult) -> None:
     try:
         client = imap_connect(mailbox)
     except MailboxAuthError as exc:
-        result.paused = mailbox_pause(mailbox_id=mailbox.pk, reason=f"IMAP login refused: {exc}")
+        result.paused = mailbox_pause(mailbox_id=mailbox.pk, reason=f"{IMAP_AUTH_PAUSE}: {exc}")
         result.error = str(exc)
         return
     except MailboxConnectError as exc:

@@ -358,7 +358,20 @@ def test_a_refused_login_pauses_the_mailbox_instead_of_failing(stack, thread):
     assert thread.mailbox.status == MailboxStatus.PAUSED
     assert "IMAP login refused" in thread.mailbox.paused_reason
     assert "wrong" not in thread.mailbox.paused_reason
-    assert mailbox_sync(thread.mailbox.pk).skipped  # a paused mailbox is not read
+    assert mailbox_sync(thread.mailbox.pk).skipped  # bad credentials are not tried again and again
+
+
+def test_a_mailbox_a_person_paused_still_reads_replies(stack, thread):
+    thread.mailbox.status = MailboxStatus.PAUSED
+    thread.mailbox.paused_reason = "holidays"
+    thread.mailbox.save(update_fields=["status", "paused_reason"])
+    append(stack, thread.mailbox.email, reply_to(thread.sent))
+
+    result = mailbox_sync(thread.mailbox.pk)
+
+    # Pausing stops sending: the reply must still stop the follow-up before a resume sends it.
+    assert (result.skipped, result.stored) == ("", 1)
+    assert _refreshed(thread).follow_up.status == OutboxStatus.CANCELLED
 
 
 def test_a_missing_folder_is_reported_and_the_others_still_sync(stack, thread):

@@ -8,6 +8,7 @@ from django_q.models import OrmQ
 from linkcrm.schedules import SCHEDULES
 from outreach.choices import MailboxStatus
 from outreach.models import InboundMessage
+from outreach.services.inbox import IMAP_AUTH_PAUSE
 from outreach.tasks import SYNC_TASK, mailbox_sync_task, mailboxes_sync_sweep_task
 from tests.outreach.inbox_world import append, reply_to, start_thread
 from tests.outreach.world import make_project, sandbox_mailbox
@@ -15,15 +16,16 @@ from tests.outreach.world import make_project, sandbox_mailbox
 pytestmark = pytest.mark.django_db
 
 
-def test_the_sweep_queues_one_sync_per_active_mailbox_with_imap(stack, alice):
+def test_the_sweep_queues_one_sync_per_readable_mailbox(stack, alice):
     active = sandbox_mailbox(stack, alice)
-    sandbox_mailbox(stack, alice, status=MailboxStatus.PAUSED)
+    paused = sandbox_mailbox(stack, alice, status=MailboxStatus.PAUSED, paused_reason="holidays")
+    sandbox_mailbox(stack, alice, status=MailboxStatus.PAUSED, paused_reason=f"{IMAP_AUTH_PAUSE}: bad password")
     sandbox_mailbox(stack, alice, imap_host="")
 
-    assert mailboxes_sync_sweep_task() == {"sync": 1}
+    assert mailboxes_sync_sweep_task() == {"sync": 2}
 
-    queued = OrmQ.objects.get()
-    assert (queued.func(), queued.args(), queued.group()) == (SYNC_TASK, (active.pk,), f"outreach-sync-{active.pk}")
+    queued = sorted((q.func(), q.args(), q.group()) for q in OrmQ.objects.all())
+    assert queued == [(SYNC_TASK, (box.pk,), f"outreach-sync-{box.pk}") for box in (active, paused)]
 
 
 def test_the_sweep_is_scheduled():
