@@ -84,12 +84,14 @@ def scope_user_id(user: AbstractBaseUser) -> int | None:
 
 
 # A prospect is an outreach user's own when assigned to them, enrolled by them, or emailed from
-# their mailbox. EXISTS probes use the foreign-key indexes on enrollment/outbound prospect_id.
+# their mailbox. The set is built once per query and hashed (a semi-join), rather than probed
+# three times for every row a report reads.
 _OWN_SQL = (
-    "({p}.assignee_id = %(uid)s"
-    " OR EXISTS (SELECT 1 FROM outreach_enrollment oe WHERE oe.prospect_id = {p}.id AND oe.enrolled_by_id = %(uid)s)"
-    " OR EXISTS (SELECT 1 FROM outreach_outboundmessage om JOIN outreach_mailbox ob ON ob.id = om.mailbox_id"
-    " WHERE om.prospect_id = {p}.id AND ob.owner_id = %(uid)s))"
+    "{p}.id IN (SELECT op.id FROM prospects_prospect op WHERE op.assignee_id = %(uid)s"
+    " UNION SELECT oe.prospect_id FROM outreach_enrollment oe WHERE oe.enrolled_by_id = %(uid)s"
+    " UNION SELECT om.prospect_id FROM outreach_outboundmessage om"
+    " WHERE om.prospect_id IS NOT NULL AND om.mailbox_id IN ("
+    "SELECT ob.id FROM outreach_mailbox ob WHERE ob.owner_id = %(uid)s))"
 )
 
 
