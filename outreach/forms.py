@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zoneinfo
+
 from django import forms
 
 from outreach.choices import MessageKind, SmtpSecurity
@@ -56,6 +58,7 @@ class MailboxForm(forms.Form):
     window_end = forms.TimeField(initial="17:00", label="Window ends",
                                  widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
     timezone = forms.CharField(max_length=64, initial="UTC", label="Time zone",
+                               widget=forms.TextInput(attrs={"list": "timezones", "autocomplete": "off"}),
                                help_text="An IANA name such as Europe/Berlin or America/New_York.")
 
     def __init__(self, *args: object, creating: bool = False, **kwargs: object) -> None:
@@ -85,6 +88,11 @@ class MailboxForm(forms.Form):
     def values(self) -> dict:
         """The cleaned values the mailbox services take (passwords excluded)."""
         return {k: v for k, v in self.cleaned_data.items() if k not in ("smtp_password", "imap_password")}
+
+
+def timezone_names() -> list[str]:
+    """Every zone name zoneinfo knows, for the time zone field's suggestions."""
+    return sorted(zoneinfo.available_timezones())
 
 
 def mailbox_initial(mailbox: object) -> dict:

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from linkcrm.choices import Role
 from linkcrm.permissions import role_required
-from outreach.forms import MailboxForm, mailbox_initial
+from outreach.forms import MailboxForm, mailbox_initial, timezone_names
 from outreach.models import Mailbox
 from outreach.selectors import mailbox_get_managed, mailboxes_managed_by, mailboxes_paused_by_failure
 from outreach.services.mailboxes import (
@@ -50,7 +50,9 @@ def _form_page(
         else:
             messages.success(request, f"Mailbox {saved.email} saved.{note}")
             return redirect("outreach:mailbox-edit", pk=saved.pk)
-    return render(request, "outreach/mailbox_form.html", {"form": form, "mailbox": mailbox})
+    return render(request, "outreach/mailbox_form.html", {
+        "form": form, "mailbox": mailbox, "timezones": timezone_names(),
+    })
 
 
 @role_required(Role.OUTREACH)

@@ -129,10 +129,11 @@ def test_pause_and_resume(stack, alice, client_for):
 def test_the_owner_sees_a_banner_when_an_auth_failure_paused_the_mailbox(stack, alice, bob, client_for):
     mailbox = sandbox_mailbox(stack, alice)
     mailbox_pause(mailbox_id=mailbox.pk, reason="SMTP login refused for x@y: 535")
-    for url in ("/outreach/", "/outreach/mailboxes/", "/outreach/inbox/"):
+    for url in ("/", "/outreach/", "/outreach/mailboxes/", "/outreach/inbox/"):
         page = client_for(alice).get(url).content.decode()
         assert "data-paused-banner" in page and "SMTP login refused" in page, url
     assert "data-paused-banner" not in client_for(bob).get("/outreach/").content.decode()
+    assert "data-paused-banner" not in client_for(bob).get("/").content.decode()
 
 
 def test_the_nav_lists_the_outreach_screens_and_highlights_the_open_one(alice, client_for):
