@@ -9,7 +9,7 @@ from outreach.models import Enrollment, InboundMessage, OutboundMessage
 from outreach.services.enrollments import enrollments_create
 from outreach.services.outbox import outbox_send_mailbox
 from prospects.choices import Stage
-from prospects.models import Prospect
+from prospects.models import Contact, Prospect
 from tests.outreach.world import make_project, make_sequence, make_template, prospect_with_contact, sandbox_mailbox
 
 pytestmark = pytest.mark.django_db
@@ -82,3 +82,15 @@ def test_simulate_a_reply_refuses_a_prospect_nothing_was_sent_to(world, alice, c
     response = client_for(alice).post(f"/outreach/prospects/{world['good'].pk}/simulate-reply/", follow=True)
     assert "nothing has been sent to this prospect yet" in response.content.decode()
     assert client_for(alice).post(f"/outreach/prospects/{world['theirs'].pk}/simulate-reply/").status_code == 404
+
+
+def test_the_chosen_contact_is_written_to_and_mailboxes_take_turns(world, stack, alice, client_for):
+    second = Contact.objects.create(prospect=world["good"], email="second@good-blog.com", name="Second Person")
+    other, _ = prospect_with_contact(world["project"], "other-blog.com", by=alice)
+    spare = sandbox_mailbox(stack, alice)
+    client_for(alice).post("/outreach/enroll/", {
+        "confirm": "1", "ids": [world["good"].pk, other.pk], "sequence": world["sequence"].pk,
+        "mailboxes": [world["mailbox"].pk, spare.pk], f"contact-{world['good'].pk}": second.pk,
+    })
+    assert Enrollment.objects.get(prospect=world["good"]).contact == second
+    assert {e.mailbox_id for e in Enrollment.objects.all()} == {world["mailbox"].pk, spare.pk}
