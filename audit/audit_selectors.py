@@ -4,6 +4,7 @@ A link's status is the latest decision on the link itself or on its referring do
 more recent wins), "For review" when there is none. Findings come from the stored scores
 (``audit_linktoxicity`` / ``audit_refdomaintoxicity``), worst first; the status of each row
 is looked up per row through the ``review_site_domain_recent`` index (decisions are few).
+Links scoring 0 have no score row and are not listed among link findings (their domain is).
 """
 
 # SQL here is assembled from constants and validated column names only; values are bound.
@@ -155,17 +156,21 @@ class AuditSummary:
 
 
 def audit_summary(site: Site) -> AuditSummary:
-    lo_toxic, lo_potential = toxicity.toxic_min(), toxicity.potential_min()
-    counts = []
-    for table in ("audit_linktoxicity", "audit_refdomaintoxicity"):
-        with connection.cursor() as cursor:
+    """Links and referring domains per band (links scoring 0 have no row: counted from the domains)."""
+    with connection.cursor() as cursor:
+        counts = []
+        for table in ("audit_linktoxicity", "audit_refdomaintoxicity"):
             cursor.execute(
                 f"SELECT count(*) FILTER (WHERE score >= %(t)s), count(*) FILTER (WHERE score >= %(p)s"
                 f" AND score < %(t)s), count(*) FILTER (WHERE score < %(p)s) FROM {table} WHERE site_id = %(site)s",
-                {"t": lo_toxic, "p": lo_potential, "site": site.id},
+                {"t": toxicity.toxic_min(), "p": toxicity.potential_min(), "site": site.id},
             )
             counts.append(dict(zip(ToxicityBand.values, cursor.fetchone(), strict=True)))
-    return AuditSummary(links=counts[0], domains=counts[1], run=latest_run(site))
+        cursor.execute("SELECT COALESCE(sum(links), 0) FROM audit_refdomaintoxicity WHERE site_id = %s", [site.id])
+        scored = cursor.fetchone()[0]
+    links = counts[0]
+    links[ToxicityBand.NON_TOXIC] = scored - links[ToxicityBand.TOXIC] - links[ToxicityBand.POTENTIAL]
+    return AuditSummary(links=links, domains=counts[1], run=latest_run(site))
 
 
 def latest_run(site: Site) -> ToxicityRun | None:

@@ -191,7 +191,8 @@ class RefDomain(models.Model):
 
 
 class LinkToxicity(models.Model):
-    """Toxicity of one backlink: a 0-100 score and which markers fired (audit.toxicity.MARKERS bits).
+    """Toxicity of one backlink scoring above 0: its score and which markers fired
+    (audit.toxicity.MARKERS bits). A link without a row scores 0.
 
     Rewritten as a whole per site by each scoring (delete, then one INSERT … SELECT): no unique
     index and no FK constraint on purpose. Re-inserting keys just deleted in the same

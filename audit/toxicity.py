@@ -14,7 +14,8 @@ How it stays fast (``make bench-audit``: 1M links): nothing is scored row by row
 Anchors are classified once per DISTINCT anchor (``audit.anchors``), domain facts once per
 referring domain into a temporary table, then ONE statement scores every link of the site
 (a join, a few comparisons and one regex per row), inserts the link scores and aggregates
-the domain scores from the same materialised rows.
+the domain scores from the same materialised rows. Links scoring 0 are not stored (nothing to
+review: at 1M links that halves the writes); every referring domain is.
 """
 
 # SQL here is assembled from constants (marker bits, weights, expressions) only; values are bound.
@@ -159,10 +160,24 @@ def _flags_sql(expressions: dict[str, str], *, use_provider_flags: bool) -> str:
     return " | ".join(parts) or "0"
 
 
+def _weight_table(bits: range) -> list[int]:
+    """Sum of the weights of every combination of ``bits`` (index = those bits of a mask)."""
+    weights = {m.bit: m.weight for m in MARKERS}
+    table = []
+    for combination in range(1 << len(bits)):
+        table.append(sum(weights.get(bit, 0) for n, bit in enumerate(bits) if combination >> n & 1))
+    return table
+
+
+# A score from a mask in two array lookups (low 8 bits, the rest) instead of 15 shifts per link.
+_LOW_BITS = range(8)
+_HIGH_BITS = range(8, 16)
+
+
 def _score_sql(column: str) -> str:
     """The 0-100 score of a bitmask column: the sum of the weights of its set bits, clamped."""
-    terms = " + ".join(f"(({column} >> {m.bit}) & 1) * ({m.weight})" for m in MARKERS)
-    return f"LEAST(100, GREATEST(0, {terms}))"
+    return (f"LEAST(100, GREATEST(0, (%(w_low)s::int[])[({column} & 255) + 1]"
+            f" + (%(w_high)s::int[])[({column} >> 8) + 1]))")  # fmt: skip
 
 
 # --- bands ----------------------------------------------------------------------------------
@@ -252,6 +267,7 @@ def _params(site: Site) -> dict[str, object]:
         "network_min": NETWORK_MIN_DOMAINS, "external_max": EXTERNAL_LINKS_MAX,
         "spam_words": [f"%{word}%" for word in SPAM_WORDS],
         "low_authority": LOW_AUTHORITY_BELOW, "toxic_min": toxic_min(),
+        "w_low": _weight_table(_LOW_BITS), "w_high": _weight_table(_HIGH_BITS),
     }  # fmt: skip
 
 
@@ -297,8 +313,7 @@ def _scoring_sql(use_provider_flags: bool) -> str:
         SELECT id, source_domain, live, marks, {_score_sql("marks")} AS score FROM marked
     ), links AS (
         INSERT INTO audit_linktoxicity (backlink_id, site_id, score, markers)
-        SELECT id, %(site)s, score, marks FROM scored
-        RETURNING 1
+        SELECT id, %(site)s, score, marks FROM scored WHERE score > 0
     ), stored AS (
         INSERT INTO audit_refdomaintoxicity (site_id, domain, score, markers, links, toxic_links)
         SELECT %(site)s, source_domain, COALESCE(max(score) FILTER (WHERE live), max(score)), bit_or(marks),
@@ -306,7 +321,7 @@ def _scoring_sql(use_provider_flags: bool) -> str:
         FROM scored GROUP BY source_domain
         RETURNING 1
     )
-    SELECT (SELECT count(*) FROM links), (SELECT count(*) FROM stored)
+    SELECT (SELECT count(*) FROM scored), (SELECT count(*) FROM stored)
     """
 
 

@@ -38,17 +38,16 @@ def _band_sql(column: str) -> str:
 def agreement(site: Site) -> Agreement:
     """Score ``site`` without provider markers and compare with each link's Semrush Toxic Score."""
     toxicity.toxicity_score_site(site=site, use_provider_flags=False)
+    # Links scoring 0 have no score row: the left join counts them as 0 with no markers.
     rows = (
-        "FROM audit_linktoxicity t JOIN audit_backlink b ON b.id = t.backlink_id"
-        " WHERE t.site_id = %s AND b.semrush_toxic_score IS NOT NULL"
+        "FROM audit_backlink b LEFT JOIN audit_linktoxicity t ON t.backlink_id = b.id AND t.site_id = b.site_id"
+        " WHERE b.site_id = %s AND b.semrush_toxic_score IS NOT NULL"
     )
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {_band_sql('b.semrush_toxic_score')}, {_band_sql('t.score')}, count(*) {rows} GROUP BY 1, 2",
-            [site.id],
-        )
+        bands = f"{_band_sql('b.semrush_toxic_score')}, {_band_sql('COALESCE(t.score, 0)')}"
+        cursor.execute(f"SELECT {bands}, count(*) {rows} GROUP BY 1, 2", [site.id])
         counts = {(theirs, ours): n for theirs, ours, n in cursor.fetchall()}
-        cursor.execute(f"SELECT count(*), corr(b.semrush_toxic_score, t.score) {rows}", [site.id])
+        cursor.execute(f"SELECT count(*), corr(b.semrush_toxic_score, COALESCE(t.score, 0)) {rows}", [site.id])
         links, pearson = cursor.fetchone()
         fired = ", ".join(f"count(*) FILTER (WHERE t.markers & {m.mask} <> 0)" for m in toxicity.MARKERS)
         cursor.execute(f"SELECT {fired} {rows}", [site.id])
@@ -71,7 +70,7 @@ def markdown(result: Agreement) -> str:
     out.append(f"Links compared: {result.links:,}; same band: {same:,} ({share:.0%}); "
                f"Pearson correlation of the scores: {pearson}.")  # fmt: skip
     out.append("")
-    out.append("| marker | links it fired on |")
+    out.append("| marker | links scoring above 0 it fired on |")
     out.append("|---|---:|")
     out.extend(f"| {toxicity.MARKERS_BY_CODE[code].name} | {n:,} |" for code, n in result.markers.items() if n)
     return "\n".join(out)

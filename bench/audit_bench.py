@@ -134,8 +134,9 @@ def load_dataset(path: Path) -> Any:
 
 
 def measure(site: Any, runs: int) -> None:
-    from audit.models import Backlink, LinkToxicity
-    from audit.toxicity import band_of, toxicity_score_site
+    from audit.audit_selectors import audit_summary
+    from audit.models import Backlink
+    from audit.toxicity import toxicity_score_site
 
     links = Backlink.objects.filter(site=site).count()
     toxicity_score_site(site=site)  # warm-up: caches, first-time inserts
@@ -144,12 +145,9 @@ def measure(site: Any, runs: int) -> None:
         started = time.perf_counter()
         result = toxicity_score_site(site=site)
         seconds.append(time.perf_counter() - started)
-    if result.links != links or LinkToxicity.objects.filter(site=site).count() != links:
+    if result.links != links:
         raise SystemExit(f"scored {result.links:,} links of {links:,}")
-    bands: dict[str, int] = {}
-    for score in LinkToxicity.objects.filter(site=site).values_list("score", flat=True).iterator(chunk_size=50_000):
-        band = str(band_of(score))
-        bands[band] = bands.get(band, 0) + 1
+    bands = audit_summary(site).links
     median = statistics.median(seconds)
     rate = links / median
     log(f"scored {links:,} links and {result.domains:,} referring domains; bands {bands}")

@@ -21,7 +21,8 @@ def _site() -> Site:
 
 
 def _scored(backlink) -> LinkToxicity:
-    return LinkToxicity.objects.get(backlink_id=backlink.id)
+    """The link's score row; a link scoring 0 has none (a row-less stand-in with no markers)."""
+    return LinkToxicity.objects.filter(backlink_id=backlink.id).first() or LinkToxicity(score=0, markers=0)
 
 
 def _codes(mask: int) -> set[str]:
@@ -54,10 +55,10 @@ def test_it_fires_each_link_marker_on_its_fact():
     assert _codes(_scored(casino).markers) == {"spam_words"}
     assert _codes(_scored(flagged).markers) == {"provider_spam", "provider_toxic"}
     assert _scored(flagged).score == 80
-    assert _codes(_scored(nofollow).markers) == {"nofollow"}
-    assert _scored(nofollow).score == 0  # negative weights never go below 0
-    assert _codes(_scored(lost).markers) == {"lost"}
+    # Negative weights never go below 0, and a link scoring 0 is not stored (nothing to review).
+    assert not LinkToxicity.objects.filter(backlink_id__in=[nofollow.id, lost.id, plain.id]).exists()
     assert _scored(image).markers == 0  # an image's "anchor" is alt text
+    assert LinkToxicity.objects.filter(site=site).count() == 6
 
 
 def test_it_fires_domain_markers_from_referring_domain_facts():
@@ -111,6 +112,7 @@ def test_a_domain_scores_as_its_worst_live_link_and_rescoring_replaces():
     domain = RefDomainToxicity.objects.get(site=site, domain="two.com")
     assert (domain.score, domain.links) == (20, 2)
     assert _codes(domain.markers) == {"money_anchor", "sitewide", "many_external", "lost"}
+    assert _scored(site.backlinks.get(source_url="https://two.com/b")).score == 25
 
     site.backlinks.filter(source_url="https://two.com/a").update(sitewide=True)
     toxicity.toxicity_score_site(site=site)
