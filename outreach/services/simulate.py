@@ -22,11 +22,12 @@ from outreach.models import OutboundMessage
 from outreach.selectors import last_sent_message
 from prospects.models import Prospect
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 DEFAULT_TEXT = "Thanks for reaching out! Happy to take a look at your page.\n\n-- \nSent from the LinkCRM sandbox"
 
 
 class SimulationUnavailable(Exception):
-    """Not in DEBUG, or nothing was sent to this prospect yet."""
+    """Not in DEBUG, nothing was sent to this prospect yet, or its mailbox is not on the sandbox."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,8 @@ def _sync(mailbox_id: int) -> tuple[bool, str]:
 def simulate_reply(*, prospect: Prospect, text: str = DEFAULT_TEXT, stack: StackConfig | None = None) -> SimulatedReply:
     """Send a reply to the last message sent to ``prospect`` through the sandbox SMTP, then sync.
 
-    Raises :class:`SimulationUnavailable` outside DEBUG or when nothing was sent yet.
+    Raises :class:`SimulationUnavailable` outside DEBUG, when nothing was sent yet, or when
+    the mailbox is a real one (its reply would land in the sandbox, never in that mailbox).
     """
     if not settings.DEBUG:
         raise SimulationUnavailable("simulated replies exist only in DEBUG (the local sandbox)")
@@ -72,6 +74,9 @@ def simulate_reply(*, prospect: Prospect, text: str = DEFAULT_TEXT, stack: Stack
     if answered is None:
         raise SimulationUnavailable("nothing has been sent to this prospect yet")
     stack = stack or StackConfig.from_env()
+    mailbox = answered.mailbox
+    if mailbox.smtp_host not in LOOPBACK or mailbox.smtp_port != stack.smtp_port:
+        raise SimulationUnavailable(f"{mailbox.email} is not a mailbox on the local sandbox")
     reply = _reply_to(answered, text)
     with smtplib.SMTP("127.0.0.1", stack.smtp_port, timeout=30) as client:
         client.send_message(reply, from_addr=answered.to_address, to_addrs=[answered.from_address])

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from outreach.choices import OutboxStatus
-from outreach.models import Enrollment, InboundMessage, OutboundMessage
+from outreach.models import Enrollment, InboundMessage, Mailbox, OutboundMessage
 from outreach.services.enrollments import enrollments_create
 from outreach.services.outbox import outbox_send_mailbox
 from prospects.choices import Stage
 from prospects.models import Contact, Prospect
+from tests.outreach.ui_world import enrolled, sent_message
 from tests.outreach.world import make_project, make_sequence, make_template, prospect_with_contact, sandbox_mailbox
 
 pytestmark = pytest.mark.django_db
@@ -94,3 +95,13 @@ def test_the_chosen_contact_is_written_to_and_mailboxes_take_turns(world, stack,
     })
     assert Enrollment.objects.get(prospect=world["good"]).contact == second
     assert {e.mailbox_id for e in Enrollment.objects.all()} == {world["mailbox"].pk, spare.pk}
+
+
+def test_simulate_a_reply_refuses_a_mailbox_that_is_not_on_the_sandbox(world, alice, client_for, settings):
+    settings.DEBUG = True
+    Mailbox.objects.filter(pk=world["mailbox"].pk).update(smtp_host="smtp.gmail.com", smtp_port=587)
+    world["mailbox"].refresh_from_db()
+    sent_message(enrolled(world["good"], world["contact"], world["sequence"], world["mailbox"]))
+    response = client_for(alice).post(f"/outreach/prospects/{world['good'].pk}/simulate-reply/", follow=True)
+    assert "is not a mailbox on the local sandbox" in response.content.decode()
+    assert not InboundMessage.objects.exists()
