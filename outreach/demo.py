@@ -77,10 +77,14 @@ def _owner(project: Project) -> AbstractBaseUser:
 
 
 def _mailbox(owner: AbstractBaseUser) -> Mailbox:
+    stack = StackConfig.from_env()
     existing = Mailbox.objects.filter(email=DEMO_MAILBOX).first()
     if existing is not None:
+        # The sandbox may run on other ports this time (LINKCRM_SMTP_PORT/IMAP_PORT): follow it.
+        Mailbox.objects.filter(pk=existing.pk, is_demo=True, smtp_host="127.0.0.1").update(
+            smtp_port=stack.smtp_port, imap_port=stack.imap_port
+        )
         return existing
-    stack = StackConfig.from_env()
     values = {
         "name": "Demo mailbox (local sandbox)", "email": DEMO_MAILBOX, "from_name": "Nora from Northwind",
         "signature": SIGNATURE, "smtp_host": "127.0.0.1", "smtp_port": stack.smtp_port,

@@ -78,3 +78,11 @@ def test_loading_the_demo_again_changes_nothing(demo):
     before = counts()
     call_command("load_demo", stdout=io.StringIO())
     assert counts() == before
+
+
+def test_the_demo_mailbox_follows_the_sandbox_to_new_ports(demo, monkeypatch):
+    monkeypatch.setenv("LINKCRM_SMTP_PORT", "40001")
+    monkeypatch.setenv("LINKCRM_IMAP_PORT", "40002")
+    call_command("load_demo", stdout=io.StringIO())
+    mailbox = Mailbox.objects.get(email=DEMO_MAILBOX)
+    assert (mailbox.smtp_port, mailbox.imap_port) == (40001, 40002)
