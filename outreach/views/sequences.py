@@ -11,14 +11,20 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from linkcrm.choices import Role
 from linkcrm.permissions import has_role, role_required
 from outreach.forms import SequenceForm
 from outreach.models import Sequence
 from outreach.selectors import templates_active
-from outreach.services.sequences import SequenceError, StepSpec, sequence_save, sequence_steps_save
+from outreach.services.sequences import (
+    SequenceError,
+    StepSpec,
+    sequence_save,
+    sequence_set_archived,
+    sequence_steps_save,
+)
 
 EXTRA_ROWS = 1  # blank rows offered for new steps
 
@@ -103,9 +109,20 @@ def sequence_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _editor(request, get_object_or_404(Sequence, pk=pk))
 
 
+@role_required(Role.MANAGER)
+@require_POST
+def sequence_archive(request: HttpRequest, pk: int) -> HttpResponse:
+    """Hide a sequence from the enrollment picker (or show it again); running enrollments go on."""
+    sequence = get_object_or_404(Sequence, pk=pk)
+    sequence_set_archived(sequence=sequence, archived=request.POST.get("archived") == "1")
+    messages.success(request, f"'{sequence.name}' {'archived' if sequence.archived else 'restored'}.")
+    return redirect("outreach:sequence-detail", pk=sequence.pk)
+
+
 urlpatterns = [
     path("sequences/", sequence_list, name="sequence-list"),
     path("sequences/new/", sequence_new, name="sequence-new"),
     path("sequences/<int:pk>/", sequence_detail, name="sequence-detail"),
     path("sequences/<int:pk>/edit/", sequence_edit, name="sequence-edit"),
+    path("sequences/<int:pk>/archive/", sequence_archive, name="sequence-archive"),
 ]

@@ -19,7 +19,7 @@ from outreach.models import EmailTemplate
 from outreach.preview import preview_context
 from outreach.rendering import TemplateError, TemplateRenderError, render_email
 from outreach.selectors import mailboxes_sendable_by, visible_prospects
-from outreach.services.templates import TemplateInvalid, template_save
+from outreach.services.templates import TemplateInvalid, template_save, template_set_archived
 from prospects.models import Prospect
 
 
@@ -104,10 +104,21 @@ def template_preview(request: HttpRequest) -> HttpResponse:
     })
 
 
+@role_required(Role.ADMIN)
+@require_POST
+def template_archive(request: HttpRequest, pk: int) -> HttpResponse:
+    """Hide a template from pickers (or show it again); its versions and sent messages stay."""
+    template = get_object_or_404(EmailTemplate, pk=pk)
+    template_set_archived(template=template, archived=request.POST.get("archived") == "1")
+    messages.success(request, f"'{template.name}' {'archived' if template.archived else 'restored'}.")
+    return redirect("outreach:template-detail", pk=template.pk)
+
+
 urlpatterns = [
     path("templates/", template_list, name="template-list"),
     path("templates/new/", template_new, name="template-new"),
     path("templates/preview/", template_preview, name="template-preview"),
     path("templates/<int:pk>/", template_detail, name="template-detail"),
     path("templates/<int:pk>/edit/", template_edit, name="template-edit"),
+    path("templates/<int:pk>/archive/", template_archive, name="template-archive"),
 ]

@@ -6,7 +6,7 @@ import pytest
 
 from outreach.models import Sequence, SequenceStep
 from outreach.services.sequences import SequenceError, StepSpec, sequence_steps_save
-from tests.outreach.world import make_sequence, make_template
+from tests.outreach.world import make_project, make_sequence, make_template, prospect_with_contact
 
 pytestmark = pytest.mark.django_db
 
@@ -94,3 +94,17 @@ def test_a_step_of_another_sequence_cannot_be_taken_over(manager):
     with pytest.raises(SequenceError, match="does not belong"):
         sequence_steps_save(sequence=mine, steps=[StepSpec(a.pk, step_id=foreign.pk)])
     assert theirs.steps.get().pk == foreign.pk
+
+
+def test_an_archived_sequence_is_not_offered_when_enrolling(manager, alice, client_for):
+    sequence = make_sequence("Old pitch", (make_template("A"), 0))
+    assert client_for(alice).post(f"/outreach/sequences/{sequence.pk}/archive/", {"archived": "1"}).status_code == 403
+    client_for(manager).post(f"/outreach/sequences/{sequence.pk}/archive/", {"archived": "1"})
+    sequence.refresh_from_db()
+    assert sequence.archived
+    prospect, _ = prospect_with_contact(make_project("Shop", manager), "blog.com", by=manager)
+    enroll_page = client_for(manager).post("/outreach/enroll/", {"ids": [prospect.pk]}).content.decode()
+    assert "blog.com" in enroll_page and "Old pitch" not in enroll_page
+    client_for(manager).post(f"/outreach/sequences/{sequence.pk}/archive/", {"archived": "0"})
+    enroll_page = client_for(manager).post("/outreach/enroll/", {"ids": [prospect.pk]}).content.decode()
+    assert "Old pitch" in enroll_page

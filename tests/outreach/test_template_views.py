@@ -85,3 +85,12 @@ def test_template_save_refuses_a_duplicate_name(admin_user):
     with pytest.raises(TemplateInvalid, match="exists"):
         template_save(template=None, by=admin_user, **GOOD)
     assert EmailTemplate.objects.count() == 1 and TemplateVersion.objects.count() == 1
+
+
+def test_an_archived_template_is_not_offered_for_steps(admin_user, manager, alice, client_for):
+    template = template_save(template=None, by=admin_user, **GOOD)
+    assert client_for(alice).post(f"/outreach/templates/{template.pk}/archive/", {"archived": "1"}).status_code == 403
+    client_for(admin_user).post(f"/outreach/templates/{template.pk}/archive/", {"archived": "1"})
+    template.refresh_from_db()
+    assert template.archived
+    assert f'<option value="{template.pk}">' not in client_for(manager).get("/outreach/sequences/new/").content.decode()
