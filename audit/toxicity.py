@@ -58,8 +58,6 @@ SPAM_WORDS: tuple[str, ...] = (
     "casino", "poker", "betting", "porn", "viagra", "cialis", "payday", "escort", "replica", "backlink",
     "seo-", "-seo", "directory", "pbn",
 )  # fmt: skip
-# Domain label (name before the public suffix): 4+ digits, 2+ hyphens, or over 20 characters.
-_DOMAIN_PATTERN_RE = r"([0-9][^0-9]*){4}|-.*-|^.{21,}$"
 
 
 @dataclass(frozen=True)
@@ -131,7 +129,12 @@ def _bit(code: str) -> int:
 # Per referring domain (alias r of audit_refdomain): facts that hold for all its links.
 _DOMAIN_MARKS = {
     "spam_tld": "r.tld = ANY(%(spam_tlds)s)",
-    "domain_pattern": "split_part(r.domain, '.', 1) ~ %(domain_pattern)s",
+    # Counting by translate/replace: a regex per domain costs several times more at 200k domains.
+    "domain_pattern": "(length(split_part(r.domain, '.', 1))"
+                      " - length(translate(split_part(r.domain, '.', 1), '0123456789', '')) >= 4"
+                      " OR length(split_part(r.domain, '.', 1))"
+                      " - length(replace(split_part(r.domain, '.', 1), '-', '')) >= 2"
+                      " OR length(split_part(r.domain, '.', 1)) > 20)",
     "link_network": "family(r.ip) = 4 AND count(*) OVER (PARTITION BY network(set_masklen(r.ip, 24)))"
                     " >= %(network_min)s",
 }  # fmt: skip
@@ -263,7 +266,7 @@ def toxicity_score_site(
 
 def _params(site: Site) -> dict[str, object]:
     return {
-        "site": site.id, "spam_tlds": list(SPAM_TLDS), "domain_pattern": _DOMAIN_PATTERN_RE,
+        "site": site.id, "spam_tlds": list(SPAM_TLDS),
         "network_min": NETWORK_MIN_DOMAINS, "external_max": EXTERNAL_LINKS_MAX,
         "spam_words": [f"%{word}%" for word in SPAM_WORDS],
         "low_authority": LOW_AUTHORITY_BELOW, "toxic_min": toxic_min(),
