@@ -23,7 +23,6 @@ import argparse
 import base64
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -34,10 +33,6 @@ OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-PG_TUNING = {
-    "shared_buffers": "2GB", "max_wal_size": "16GB", "checkpoint_timeout": "1h", "wal_buffers": "64MB",
-    "maintenance_work_mem": "512MB",
-}  # fmt: skip
 TARGET_LINKS_PER_S = 100_000
 SITE = "northwind-outdoor.com"  # audit.synthetic.SiteProfile's domain
 
@@ -61,27 +56,16 @@ def stack_config(port: int) -> Any:
 
 
 def psql(config: Any, sql: str, *, database: str = "linkcrm") -> str:
-    argv = ["/usr/bin/psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
-            "-p", str(config.pg_port), "-U", "postgres", "-d", database, "-c", sql]  # fmt: skip
-    return subprocess.run(argv, check=True, capture_output=True, text=True).stdout.strip()
+    from gap_bench import psql as gap_psql
+
+    return gap_psql(config, sql, database=database)
 
 
 def start_postgres(config: Any, fresh: bool) -> None:
-    """Up, tuned, with the 'linkcrm' database (dropped first with --fresh) migrated."""
-    from linkcrm.localstack import postgres
+    """Up, tuned like bench-gap, with the 'linkcrm' database (dropped first with --fresh) migrated."""
+    from gap_bench import start_postgres as gap_start
 
-    postgres.up(config)
-    wanted = {name: value for name, value in PG_TUNING.items() if psql(config, f"SHOW {name}") != value}
-    if wanted:
-        for name, value in wanted.items():
-            psql(config, f"ALTER SYSTEM SET {name} = '{value}'")
-        postgres.down(config)
-        postgres.up(config)
-    if fresh:
-        psql(config, "DROP DATABASE IF EXISTS linkcrm WITH (FORCE)", database="postgres")
-        psql(config, "CREATE DATABASE linkcrm", database="postgres")
-    subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "-v0"], env=config.child_environ(),
-                   cwd=ROOT, check=True)  # fmt: skip
+    gap_start(config, fresh)
 
 
 def export_file(rows: int, seed: int) -> Path:
