@@ -676,23 +676,14 @@ class _ChunkMerger:
                 cur.execute("ANALYZE audit_backlink")
 
     def _merge_existing(self, cur: psycopg.Cursor, params: dict[str, int]) -> None:
-        tables = self._tables
         # Probe by key (a few page reads per row) rather than hash or scan whole tables for
         # every chunk. Plans are made from statistics that a big first import outruns: an
         # empty table looks cheap to rescan per row, and it is rescanned while this very
         # statement fills it (quadratic). The stage's constant site_id column (not a
         # literal) keeps the (site_id, url_key) index the obvious probe.
-        # Deduplicating hashes the chunk: it runs before the switch below.
-        with _phase("chunks: dedupe"):
-            _dedupe_stage(cur, tables.stage, "url_key", count=False)
-            cur.execute(
-                "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off;"
-                " SET LOCAL enable_seqscan = off"
-            )
-            # A link listed again in a later chunk was merged with its first line already.
-            cur.execute(f"DELETE FROM {tables.stage} s USING {tables.keys} k WHERE k.url_key = s.url_key")
-        with _phase("chunks: key list"):
-            cur.execute(f"INSERT INTO {tables.keys} SELECT url_key FROM {tables.stage}")
+        cur.execute(
+            "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; SET LOCAL enable_seqscan = off"
+        )
         with _phase("chunks: merge"):
             cur.execute(self._merge_sql, params)
         inserted, recovered = cur.fetchone()
@@ -866,10 +857,12 @@ def _backlink_new_site_sql(stage: str, provider: Provider) -> str:
 def _backlink_merge_sql(tables: _BacklinkTables, provider: Provider) -> str:
     """One chunk's merge: update the links that changed, insert the new ones, leave the rest.
 
-    Rows that did not change are neither written nor locked (an ``ON CONFLICT DO UPDATE``
-    would lock, i.e. write, every one of them). No concurrent import can insert the same
-    links meanwhile: imports of a site hold its advisory lock. The referring domains of the
-    links written go to ``tables.domains``. Returns (inserted, recovered).
+    One statement: the chunk's links not seen in an earlier chunk (``tables.keys``), first
+    line first (DISTINCT ON ... ORDER BY line), are added to the key list and compared with
+    the stored links. Rows that did not change are neither written nor locked (an ``ON
+    CONFLICT DO UPDATE`` would lock, i.e. write, every one of them). No concurrent import can
+    insert the same links meanwhile: imports of a site hold its advisory lock. The referring
+    domains of the links written go to ``tables.domains``. Returns (inserted, recovered).
     """
     updates = _backlink_updates(provider)
     old = ", ".join(f"b.{column}" for column, _ in updates)
@@ -877,10 +870,16 @@ def _backlink_merge_sql(tables: _BacklinkTables, provider: Provider) -> str:
     set_clause = _staged_as("m", ", ".join(f"{column} = {value}" for column, value in updates))
     insert = _with_authority(_backlink_insert_sql("m WHERE m.old_id IS NULL", "m"), provider, "m")
     return f"""
-        WITH m AS MATERIALIZED (
+        WITH fresh AS MATERIALIZED (
+            SELECT DISTINCT ON (s.url_key) s.* FROM {tables.stage} s
+            WHERE NOT EXISTS (SELECT 1 FROM {tables.keys} k WHERE k.url_key = s.url_key)
+            ORDER BY s.url_key, s.line
+        ), keyed AS (
+            INSERT INTO {tables.keys} SELECT url_key FROM fresh
+        ), m AS MATERIALIZED (
             SELECT s.*, b.id AS old_id, b.lost_at AS old_lost_at,
                 b.id IS NOT NULL AND ({old}) IS DISTINCT FROM ({new}) AS changed
-            FROM {tables.stage} s LEFT JOIN audit_backlink b ON b.site_id = s.site_id AND b.url_key = s.url_key
+            FROM fresh s LEFT JOIN audit_backlink b ON b.site_id = s.site_id AND b.url_key = s.url_key
         ), updated AS (
             UPDATE audit_backlink b SET {set_clause}, updated_at = now()
             FROM m WHERE m.changed AND b.id = m.old_id
@@ -1034,17 +1033,19 @@ def _aggregate_refdomains(cursor: Any, target: LoadTarget, *, touched: str | Non
     """
     only = f"AND source_domain IN (SELECT domain FROM {touched})" if touched else ""
     cursor.execute("DROP TABLE IF EXISTS audit_import_counts")
-    cursor.execute(
-        f"""CREATE TEMP TABLE audit_import_counts ON COMMIT DROP AS
-            SELECT source_domain::text AS domain,
-                count(*) FILTER (WHERE lost_at IS NULL) AS live,
-                count(*) FILTER (WHERE lost_at IS NULL AND NOT nofollow) AS follow,
-                min(first_seen) AS first_seen, max(last_seen) AS last_seen, max(lost_at) AS lost_at,
-                max(semrush_domain_ascore) AS semrush, max(ahrefs_dr) AS ahrefs, max(majestic_tf) AS majestic
-            FROM audit_backlink WHERE site_id = %s {only} GROUP BY source_domain""",
-        [target.site_id],
-    )
-    _stage_new_tlds(cursor, "SELECT domain FROM audit_import_counts", target.site_id)
+    with _phase("recount domains: count"):
+        cursor.execute(
+            f"""CREATE TEMP TABLE audit_import_counts ON COMMIT DROP AS
+                SELECT source_domain::text AS domain,
+                    count(*) FILTER (WHERE lost_at IS NULL) AS live,
+                    count(*) FILTER (WHERE lost_at IS NULL AND NOT nofollow) AS follow,
+                    min(first_seen) AS first_seen, max(last_seen) AS last_seen, max(lost_at) AS lost_at,
+                    max(semrush_domain_ascore) AS semrush, max(ahrefs_dr) AS ahrefs, max(majestic_tf) AS majestic
+                FROM audit_backlink WHERE site_id = %s {only} GROUP BY source_domain""",
+            [target.site_id],
+        )
+    with _phase("recount domains: suffixes of new domains"):
+        _stage_new_tlds(cursor, "SELECT domain FROM audit_import_counts", target.site_id)
     updates = [
         ("backlinks", "e.backlinks"),
         ("follow_backlinks", "e.follow_backlinks"),
@@ -1065,5 +1066,6 @@ def _aggregate_refdomains(cursor: Any, target: LoadTarget, *, touched: str | Non
         WHERE ({", ".join(f"r.{c}" for c, _ in updates)})
             IS DISTINCT FROM ({", ".join(v for _, v in updates)})
     """
-    cursor.execute(_excluded(sql), {"site": target.site_id})
+    with _phase("recount domains: write"):
+        cursor.execute(_excluded(sql), {"site": target.site_id})
     cursor.execute("DROP TABLE audit_import_tlds, audit_import_counts")
