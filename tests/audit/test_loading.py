@@ -262,6 +262,25 @@ def test_the_fast_host_path_names_hosts_exactly_as_the_domain_helpers(url):
     assert _host_and_domain(_NETLOC.match(url).group(1), "source_url") == (host, registrable_domain(host))
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "example.com", "example.co.uk", "www.example.co.uk", "www.co.uk", "co.uk", "foo.blogspot.com",
+        "www.ck", "a.b.c.kawasaki.jp", "localhost", "192.0.2.1", "xn--bcher-kva.de", "bücher.de",
+        "Example.COM", "a_b.example.org", "example.com.", "",
+    ],
+)  # fmt: skip
+def test_the_fast_suffix_path_names_suffixes_exactly_as_the_domain_helpers(name):
+    from audit.loading import _tld
+    from linkcrm.lib.domains import DomainError, tld_of_host
+
+    try:
+        expected = tld_of_host(name)
+    except DomainError:
+        expected = ""
+    assert _tld(name) == expected
+
+
 def test_the_fast_host_path_agrees_with_the_helpers_on_real_exports(samples_dir):
     import csv
 
