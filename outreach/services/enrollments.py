@@ -37,6 +37,9 @@ UNUSABLE_EMAIL = {EmailStatus.BOUNCED: "bounced before", EmailStatus.INVALID: "i
                   EmailStatus.NO_MX: "has a domain without a mail server"}  # fmt: skip
 
 
+NO_CONTACT = "no contact to write to (add one, or choose one of this prospect's contacts)"
+
+
 class EnrollmentError(ValueError):
     """The request as a whole cannot be done (no steps, no usable mailbox)."""
 
@@ -84,14 +87,10 @@ def enrollments_create(
     rotation = itertools.cycle(active)
     result = EnrollResult()
     for prospect_id in dict.fromkeys(prospect_ids):
-        prospect = prospects.get(prospect_id)
-        if prospect is None:
-            result.refused.append(Refusal(prospect_id, "", "prospect not found"))
-            continue
-        contact = chosen.get(prospect_id)
-        if contact is None:
-            reason = "no contact to write to (add one, or choose one of this prospect's contacts)"
-            result.refused.append(Refusal(prospect_id, prospect.domain, reason))
+        prospect, contact = prospects.get(prospect_id), chosen.get(prospect_id)
+        if prospect is None or contact is None:
+            why = "prospect not found" if prospect is None else NO_CONTACT
+            result.refused.append(Refusal(prospect_id, prospect.domain if prospect else "", why))
             continue
         enrollment = Enrollment(
             sequence=sequence, prospect=prospect, contact=contact, target_page=target_page,
@@ -107,14 +106,11 @@ def enrollments_create(
 
 def _chosen_contacts(prospect_ids: Sequence[int], contact_ids: Sequence[int] | None) -> dict[int, Contact]:
     """prospect id → the contact to write to: the chosen one, else the primary, else the first."""
-    contacts = Contact.objects.filter(prospect_id__in=list(prospect_ids)).order_by("-is_primary", "email")
-    chosen: dict[int, Contact] = {}
+    contacts = list(Contact.objects.filter(prospect_id__in=list(prospect_ids)).order_by("-is_primary", "email"))
     picked = set(contact_ids or ())
+    chosen = {contact.prospect_id: contact for contact in contacts if contact.pk in picked}
     for contact in contacts:
-        if contact.pk in picked:
-            chosen[contact.prospect_id] = contact
-        elif contact_ids is None:
-            chosen.setdefault(contact.prospect_id, contact)
+        chosen.setdefault(contact.prospect_id, contact)
     return chosen
 
 

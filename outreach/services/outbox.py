@@ -124,7 +124,7 @@ def outbox_claim(*, mailbox_id: int, now: datetime, limit: int, worker: str) -> 
             OutboundMessage.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(mailbox_id=mailbox_id, status__in=CLAIMABLE, due_at__lte=now)
             .filter(Q(enrollment__isnull=True) | Q(enrollment__status=EnrollmentStatus.ACTIVE))
-            .annotate(project_id=F("prospect__project_id"))
+            .annotate(project_id=F("prospect__project_id"), prospect_domain=F("prospect__domain"))
             .order_by("due_at", "id")[:quota]
         )
         if not rows:
@@ -179,17 +179,15 @@ def outbox_send_mailbox(*, mailbox_id: int, now: datetime | None = None, max_bat
 
 
 def _drop_suppressed(rows: list[OutboundMessage], now: datetime, result: BatchResult) -> list[OutboundMessage]:
-    """Withdraw messages whose address went on do-not-contact after they were queued."""
-    hosts = {row.to_address.rpartition("@")[2].lower() for row in rows}
-    addresses = {row.to_address.lower() for row in rows}
+    """Withdraw messages whose address (or prospect's domain) went on do-not-contact after queueing."""
+    names = {row.pk: _names(row) for row in rows}
     # One query decides for nearly every row; only rows that might match ask the exact rule.
-    values = set(Suppression.objects.filter(value__in=addresses | hosts | _parents(hosts)).values_list("value",
-                                                                                                       flat=True))
+    listed = set(Suppression.objects.filter(value__in=set().union(*names.values())).values_list("value", flat=True))
     kept = []
     for row in rows:
-        host = row.to_address.rpartition("@")[2].lower()
-        maybe = values & ({row.to_address.lower(), host} | _parents({host}))
-        entry = suppression_match(project=row.project_id, email=row.to_address) if maybe else None
+        entry = None
+        if listed & names[row.pk]:
+            entry = suppression_match(project=row.project_id, email=row.to_address, domain=row.prospect_domain)
         if entry is None:
             kept.append(row)
             continue
@@ -199,6 +197,12 @@ def _drop_suppressed(rows: list[OutboundMessage], now: datetime, result: BatchRe
             enrollment_stop(enrollment_id=row.enrollment_id, reason=StopReason.SUPPRESSED, at=now)
         result.cancelled.append(row.pk)
     return kept
+
+
+def _names(row: OutboundMessage) -> set[str]:
+    """Every value a suppression of this row could be stored as: the address, its host, their parents."""
+    hosts = {row.to_address.rpartition("@")[2].lower()} | ({row.prospect_domain} if row.prospect_domain else set())
+    return {row.to_address.lower()} | hosts | _parents(hosts)
 
 
 def _parents(hosts: set[str]) -> set[str]:

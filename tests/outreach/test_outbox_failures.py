@@ -15,7 +15,7 @@ from outreach.services.reconcile import outbox_reconcile
 from prospects.choices import EmailStatus
 from prospects.services.suppression import suppression_match
 from tests.outreach.outbox_world import enroll, make_world, parse
-from tests.outreach.smtp_servers import Script, imap_messages, scripted_smtp
+from tests.outreach.smtp_servers import Script, free_port, imap_messages, scripted_smtp
 from tests.outreach.world import prospect_with_contact, unique_address
 
 pytestmark = [pytest.mark.django_db, pytest.mark.mail]
@@ -131,3 +131,29 @@ def enroll_one(world, prospect_id: int) -> None:
     result = enrollments_create(prospect_ids=[prospect_id], sequence=world.sequence, mailboxes=[world.mailbox],
                                 enrolled_by=world.owner)
     assert result.enrolled, result.refused
+
+
+@pytest.mark.parametrize(
+    ("reply", "bounced"), [("550 5.1.1 user unknown", True), ("554 5.7.1 message refused as spam", False)]
+)
+def test_a_5xx_after_the_data_fails_and_only_an_unknown_user_bounces(stack, alice, reply, bounced):
+    with scripted_smtp(stack, Script(data_replies=[reply])) as (port, _):
+        world = make_world(stack, alice, smtp_port=port)
+        _, contact, result = enroll(world, "after-data.com")
+        batch = outbox_send_batch(mailbox_id=world.mailbox.pk)
+
+    contact.refresh_from_db()
+    enrollment = Enrollment.objects.get(pk=result.enrolled[0])
+    assert len(batch.failed) == 1
+    assert (contact.email_status == EmailStatus.BOUNCED) is bounced
+    assert enrollment.stop_reason == (StopReason.BOUNCED if bounced else StopReason.ERROR)
+
+
+def test_an_unreachable_server_is_retried_with_the_attempt_counted(stack, alice):
+    world = make_world(stack, alice, smtp_port=free_port())
+    _, _, result = enroll(world, "offline.com")
+    now = timezone.now()
+    batch = outbox_send_batch(mailbox_id=world.mailbox.pk, now=now)
+    message = OutboundMessage.objects.get(enrollment_id=result.enrolled[0])
+    assert batch.retry == [message.pk]
+    assert (message.status, message.attempts, message.due_at) == (OutboxStatus.RETRY, 1, now + retry_delay(1))

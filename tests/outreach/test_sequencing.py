@@ -19,6 +19,14 @@ from tests.outreach.outbox_world import enroll, make_world
 FRIDAY_10 = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
 
 
+def _sent_on_friday(world, domain: str):
+    """Enroll a prospect at ``domain`` and send its first step on Friday 10:00."""
+    prospect, _, result = enroll(world, domain)
+    OutboundMessage.objects.update(due_at=FRIDAY_10)
+    assert outbox_send_batch(mailbox_id=world.mailbox.pk, now=FRIDAY_10).sent
+    return prospect, result
+
+
 def test_business_days_skip_the_weekend():
     assert add_delay(FRIDAY_10, 1, business_days=True) == FRIDAY_10 + timedelta(days=3)
     assert add_delay(FRIDAY_10, 3, business_days=True) == FRIDAY_10 + timedelta(days=5)
@@ -37,9 +45,7 @@ def test_business_days_are_counted_in_the_mailbox_time_zone():
 def test_a_business_day_follow_up_sent_on_friday_waits_for_monday(stack, alice):
     world = make_world(stack, alice)
     SequenceStep.objects.filter(sequence=world.sequence, position=2).update(delay_days=1, business_days=True)
-    _, _, result = enroll(world, "weekend.com")
-    OutboundMessage.objects.update(due_at=FRIDAY_10)
-    outbox_send_batch(mailbox_id=world.mailbox.pk, now=FRIDAY_10)
+    _, result = _sent_on_friday(world, "weekend.com")
 
     assert sequences_advance(FRIDAY_10 + timedelta(days=1, hours=1)).queued == []  # Saturday
     assert sequences_advance(FRIDAY_10 + timedelta(days=3)).queued == result.enrolled  # Monday
@@ -51,9 +57,7 @@ def test_a_business_day_follow_up_sent_on_friday_waits_for_monday(stack, alice):
 @pytest.mark.mail
 def test_a_prospect_that_left_the_outreach_stages_stops_its_sequence(stack, alice):
     world = make_world(stack, alice)
-    prospect, _, result = enroll(world, "moved-on.com")
-    OutboundMessage.objects.update(due_at=FRIDAY_10)
-    outbox_send_batch(mailbox_id=world.mailbox.pk, now=FRIDAY_10)
+    prospect, result = _sent_on_friday(world, "moved-on.com")
     prospect_move_stage(prospect_id=prospect.pk, to_stage=Stage.REJECTED, actor=alice, reject_reason="declined")
 
     advanced = sequences_advance(FRIDAY_10 + timedelta(days=4))
@@ -68,9 +72,7 @@ def test_a_prospect_that_left_the_outreach_stages_stops_its_sequence(stack, alic
 @pytest.mark.mail
 def test_a_pause_holds_the_follow_up_until_it_ends(stack, alice):
     world = make_world(stack, alice)
-    _, _, result = enroll(world, "on-holiday.com")
-    OutboundMessage.objects.update(due_at=FRIDAY_10)
-    outbox_send_batch(mailbox_id=world.mailbox.pk, now=FRIDAY_10)
+    _, result = _sent_on_friday(world, "on-holiday.com")
     back = FRIDAY_10 + timedelta(days=10)
     enrollment_pause_until(enrollment_id=result.enrolled[0], until=back)
 
