@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
@@ -78,13 +79,16 @@ def test_a_refused_recipient_fails_bounces_the_contact_stops_and_flags(stack, al
     assert suppression_match(project=None, email=contact.email) is not None
 
 
-def test_a_refused_login_pauses_the_mailbox_and_keeps_the_messages_queued(stack, alice):
+def test_a_refused_login_pauses_the_mailbox_and_keeps_the_messages_queued(
+    stack, alice, django_capture_on_commit_callbacks
+):
     world = make_world(stack, alice)
     _, contact, result = enroll(world, "waiting.com")
     world.mailbox.set_smtp_password("wrong password")
     world.mailbox.save(update_fields=["smtp_password"])
 
-    batch = outbox_send_batch(mailbox_id=world.mailbox.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = outbox_send_batch(mailbox_id=world.mailbox.pk)
 
     world.mailbox.refresh_from_db()
     message = OutboundMessage.objects.get(enrollment_id=result.enrolled[0])
@@ -93,6 +97,9 @@ def test_a_refused_login_pauses_the_mailbox_and_keeps_the_messages_queued(stack,
     assert batch.requeued == [message.pk]
     assert (message.status, message.attempts) == (OutboxStatus.QUEUED, 0)
     assert imap_messages(stack, contact.email) == []
+    (notice,) = mail.outbox  # the owner is told, without the password
+    assert notice.to == [alice.email] and world.mailbox.email in notice.subject
+    assert "wrong password" not in notice.body
 
 
 @pytest.mark.django_db(transaction=True)
