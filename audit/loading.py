@@ -663,19 +663,6 @@ class _ChunkMerger:
             with cur.copy(f"COPY {tables.stage} ({', '.join(BACKLINK_STAGE_COLUMNS)}) FROM STDIN") as copy:
                 for text in chunk:
                     copy.write(text)
-        if self.site_was_new:
-            # Nothing to compare with: one sorted insert; the unique key drops later duplicates.
-            with _phase("chunks: insert"):
-                cur.execute(self._merge_sql, params)
-            self.rows_new += cur.rowcount
-        else:
-            self._merge_existing(cur, params)
-        if self._analyze_after_first:
-            self._analyze_after_first = False
-            with _phase("chunks: analyze"):
-                cur.execute("ANALYZE audit_backlink")
-
-    def _merge_existing(self, cur: psycopg.Cursor, params: dict[str, int]) -> None:
         # Probe by key (a few page reads per row) rather than hash or scan whole tables for
         # every chunk. Plans are made from statistics that a big first import outruns: an
         # empty table looks cheap to rescan per row, and it is rescanned while this very
@@ -684,13 +671,23 @@ class _ChunkMerger:
         cur.execute(
             "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; SET LOCAL enable_seqscan = off"
         )
-        with _phase("chunks: merge"):
-            cur.execute(self._merge_sql, params)
-        inserted, recovered = cur.fetchone()
-        self.rows_new += inserted + recovered
+        if self.site_was_new:
+            # Nothing to compare with: one sorted insert of the links not inserted yet.
+            with _phase("chunks: insert"):
+                cur.execute(self._merge_sql, params)
+            self.rows_new += cur.rowcount
+        else:
+            with _phase("chunks: merge"):
+                cur.execute(self._merge_sql, params)
+            inserted, recovered = cur.fetchone()
+            self.rows_new += inserted + recovered
         cur.execute(
             "SET LOCAL enable_hashjoin = on; SET LOCAL enable_mergejoin = on; SET LOCAL enable_seqscan = on"
         )
+        if self._analyze_after_first:
+            self._analyze_after_first = False
+            with _phase("chunks: analyze"):
+                cur.execute("ANALYZE audit_backlink")
 
 
 def _stream(
@@ -844,11 +841,15 @@ def _backlink_new_site_sql(stage: str, provider: Provider) -> str:
     """A chunk for a site that had no links before this import: everything is new.
 
     Within the chunk the first line of a link wins (DISTINCT ON ... ORDER BY line); a link
-    an earlier chunk inserted already hits the unique key and is skipped, so there is no
-    probing, no key list and no plan to get wrong. In url_key order, so the unique index
-    is filled left to right. The statement's row count is the number of new links.
+    an earlier chunk inserted already is skipped by one probe of the unique key (cheaper than
+    ON CONFLICT's speculative insertion; the site's advisory lock keeps other writers out),
+    so there is no key list to keep. In url_key order, so the unique index is filled left to
+    right. The statement's row count is the number of new links.
     """
-    source = f"{stage} s ORDER BY s.url_key, s.line ON CONFLICT (site_id, url_key) DO NOTHING"
+    source = (
+        f"{stage} s WHERE NOT EXISTS (SELECT 1 FROM audit_backlink b"
+        " WHERE b.site_id = s.site_id AND b.url_key = s.url_key) ORDER BY s.url_key, s.line"
+    )
     return _with_authority(
         _backlink_insert_sql(source, "s", select="SELECT DISTINCT ON (s.url_key)"), provider, "s"
     )
