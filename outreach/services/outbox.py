@@ -22,8 +22,10 @@ import random
 import smtplib
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
+from datetime import time as clock_time
 from email import policy
 from zoneinfo import ZoneInfo
 
@@ -95,7 +97,7 @@ def in_window(mailbox: Mailbox, now: datetime) -> bool:
 def sent_today(mailbox: Mailbox, now: datetime) -> int:
     """Messages that left (or may have left) since midnight in the mailbox's time zone."""
     zone = ZoneInfo(mailbox.timezone)
-    midnight = datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
+    midnight = datetime.combine(now.astimezone(zone).date(), clock_time(0), tzinfo=zone)
     in_flight = (OutboxStatus.SENDING, OutboxStatus.UNKNOWN)
     return OutboundMessage.objects.filter(mailbox=mailbox).filter(
         Q(status=OutboxStatus.SENT, sent_at__gte=midnight) | Q(status__in=in_flight, claimed_at__gte=midnight)
@@ -240,8 +242,13 @@ def _deliver(mailbox: Mailbox, rows: list[OutboundMessage], now: datetime, resul
     prepared = _Prepared(rows, now)
     client: smtplib.SMTP | None = None
     connections = 0
+    # Stop well before the stale sweep would call these rows "unknown" while we still hold them.
+    deadline = time.monotonic() + settings.LINKCRM_OUTREACH_STALE_MINUTES * 30
     try:
         for index, row in enumerate(rows):
+            if time.monotonic() > deadline:
+                _give_back(rows[index:], "batch ran out of time; not attempted", result)
+                break
             raw = prepared.take(index)
             if isinstance(raw, ValueError):
                 outcomes.append((row, SendResult(Outcome.FAILED, None, f"cannot be built: {raw}"), b""))
