@@ -261,9 +261,9 @@ WITH sent AS MATERIALIZED (
   ) resolved
   GROUP BY answered_id
 ), won AS (
-  -- One probe of stagechange_prospect_time per contacted prospect, not a scan of the whole log.
-  SELECT d.prospect_id FROM (SELECT DISTINCT prospect_id FROM sent) d
-  WHERE EXISTS (SELECT 1 FROM prospects_stagechange c WHERE c.prospect_id = d.prospect_id AND c.to_stage = %(acquired)s)
+  -- Every prospect that ever moved into Link Acquired: one hashed scan of those moves, measured
+  -- faster than an index probe per contacted prospect once a period holds thousands of them.
+  SELECT DISTINCT c.prospect_id FROM prospects_stagechange c WHERE c.to_stage = %(acquired)s
 )
 -- count(DISTINCT) sorts each grouping set's rows in memory (work_mem above); measured faster
 -- here than first grouping by (group, prospect), which makes one hash entry per pair.
