@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import imaplib
 import logging
 import os
 import signal
-import imaplib
 import smtplib
 import time
 from pathlib import Path
