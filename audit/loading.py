@@ -1072,6 +1072,7 @@ def _aggregate_refdomains(cursor: Any, target: LoadTarget, *, touched: str | Non
         SELECT %(site)s, a.domain, COALESCE(t.tld, ''), '', a.live, a.follow, a.first_seen, a.last_seen,
             CASE WHEN a.live = 0 THEN a.lost_at END, a.semrush, a.ahrefs, a.majestic
         FROM audit_import_counts a LEFT JOIN audit_import_tlds t ON t.domain = a.domain
+        ORDER BY a.domain  -- the unique and the gap index lead with the domain: fill them in order
         ON CONFLICT (site_id, domain) DO UPDATE SET {", ".join(f"{c} = {v}" for c, v in updates)}
         WHERE ({", ".join(f"r.{c}" for c, _ in updates)})
             IS DISTINCT FROM ({", ".join(v for _, v in updates)})
