@@ -27,8 +27,19 @@ def monthly_reply_chart(rows: list[RateRow]) -> SafeString:
     return bar_chart(bars, title="Reply rate % by month of sending")
 
 
+LEGEND_CHARS = 14  # audit.charts spaces legend entries 130 px apart: longer names would overlap
+
+
+def _short(name: str, room: int = LEGEND_CHARS) -> str:
+    return name if len(name) <= room else name[: room - 1] + "…"
+
+
 def growth_chart(growth: Growth) -> SafeString:
-    """Live referring domains per month: the project's site against each competitor."""
+    """Live referring domains per month: the project's site (marked ★) against each competitor.
+
+    Domains are shortened in the chart's legend; the table below the chart names them in full.
+    """
     labels = [month.strftime("%Y-%m") for month in growth.months]
-    series = [Series(f"{site.domain}{' (you)' if site.is_own else ''}", site.live) for site in growth.sites]
+    series = [Series("★ " + _short(site.domain, LEGEND_CHARS - 2) if site.is_own else _short(site.domain), site.live)
+              for site in growth.sites]  # fmt: skip
     return line_chart(labels, series, title="Live referring domains per month", area=False)

@@ -6,6 +6,7 @@ Outreach staff see only their own numbers; managers and admins everyone's.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -21,7 +22,7 @@ from outreach.models import ReportSubscription
 from outreach.reports import charts
 from outreach.reports.digest import digest_setup, subscription_set
 from outreach.reports.export import to_csv, to_xlsx
-from outreach.reports.forms import ReportFilterForm
+from outreach.reports.forms import DEFAULT_DAYS, ReportFilterForm
 from outreach.reports.formulas import FORMULAS
 from outreach.reports.selectors import ReportFilter, scope_user_id
 from outreach.reports.tables import TABLE_KEYS, report_data, shown, table_for
@@ -37,7 +38,10 @@ EXPORT_TYPES = {
 def _filter(request: HttpRequest) -> tuple[ReportFilterForm, ReportFilter, Project | None]:
     """The form (bound to GET), the filter it gives (defaults when invalid) and the chosen project."""
     today = timezone.localdate()
-    form = ReportFilterForm(request.GET, user=request.user, today=today)
+    data = request.GET.copy()
+    if not data.get("start") and not data.get("end"):  # show the default period in the date fields
+        data["start"], data["end"] = (today - timedelta(days=DEFAULT_DAYS - 1)).isoformat(), today.isoformat()
+    form = ReportFilterForm(data, user=request.user, today=today)
     if form.is_valid():
         cleaned = form.cleaned_data
     else:  # show the errors, count with the defaults
