@@ -39,6 +39,8 @@ from outreach.autoreply import (
     subject_signal,
 )
 from outreach.bounces import (
+    _BOUNCE_SUBJECT,
+    _DAEMON_SENDER,
     Bounce,
     BouncedRecipient,
     original_message_id,
@@ -47,6 +49,7 @@ from outreach.bounces import (
 )
 from outreach.choices import MessageKind
 from outreach.mailparts import (
+    HeaderBlock,
     addresses,
     attached_headers,
     bare_id,
@@ -63,6 +66,9 @@ from outreach.mailparts import (
 logger = logging.getLogger(__name__)
 
 _IDENTITY_HEADERS = ("From", "To", "Subject", "Date", "Message-ID")
+# Content types whose header block alone cannot be a report, a bounce or a complaint.
+_PLAIN_TYPES = frozenset({"", "text/plain", "text/html", "multipart/alternative", "multipart/mixed",
+                          "multipart/related", "multipart/signed"})  # fmt: skip
 
 
 class _Facts(TypedDict):
@@ -128,6 +134,91 @@ def classify_message(
         return Classification(
             MessageKind.UNKNOWN, f"could not be parsed ({type(exc).__name__})", malformed=True
         )
+
+
+def classify_headers(
+    head: bytes,
+    *,
+    our_addresses: Collection[str] = (),
+    our_message_ids: Collection[str] = (),
+    received_at: datetime | None = None,
+) -> Classification:
+    """``classify_message`` of a header block (a message without its body), the same verdict, faster.
+
+    Plain mail — no auto-reply, bounce, report or list signal in its headers, which is most of
+    a mailbox — is judged here from a quick read of the header lines; everything else goes
+    through ``classify_message``. Either way the answer is what ``classify_message(head, …)``
+    answers (tests/outreach/test_classify_headers.py holds the two side by side).
+    """
+    block = HeaderBlock.parse(head)
+    verdict = _plain_verdict(block, our_addresses, our_message_ids) if block is not None else None
+    if verdict is not None:
+        return verdict
+    return classify_message(
+        head, our_addresses=our_addresses, our_message_ids=our_message_ids, received_at=received_at
+    )
+
+
+def _plain_verdict(
+    block: HeaderBlock, our_addresses: Collection[str], our_message_ids: Collection[str]
+) -> Classification | None:
+    """Rules 2, 7 and 8 for a header block with no other signal; None when a fuller look is needed."""
+    ctype = block.text("Content-Type").split(";", 1)[0].strip().lower()
+    if ctype not in _PLAIN_TYPES or block.has("X-Failed-Recipients") or header_signal(block) is not None:
+        return None
+    if not any(block.text(name) for name in _IDENTITY_HEADERS):
+        return None
+    subject = block.text("Subject")
+    if subject_signal(subject) or _DAEMON_SENDER.search(block.text("From")):
+        return None
+    facts = _block_facts(block)
+    ours = {a.strip().lower() for a in our_addresses}
+    our_ids = {bare_id(i) for i in our_message_ids}
+    own = _own_reason(facts, ours, our_ids)
+    if own is not None:
+        return Classification(MessageKind.OWN, own, **facts)
+    precedence = bulk_precedence(block)
+    if precedence:
+        return Classification(MessageKind.BULK, f"Precedence: {precedence} (bulk or list mail)", **facts)
+    answers_us = any(bare_id(i) in our_ids for i in (*facts["in_reply_to"], *facts["references"]))
+    for name in ("List-Id", "List-Unsubscribe"):
+        if block.text(name) and not answers_us:
+            return Classification(MessageKind.BULK, f"{name} header (mailing list or newsletter)", **facts)
+    return Classification(MessageKind.REPLY, "no automatic, delivery or list signals", **facts)
+
+
+def body_may_matter(block: HeaderBlock | None) -> bool:
+    """Whether a message's body could make its verdict differ from its header block's.
+
+    True for anything shaped like a report, bounce or complaint by its headers (a report or
+    message/* content type, a mail-daemon sender, a bounce subject, X-Failed-Recipients),
+    for an out-of-office subject (the body's text may be the second signal that makes an
+    auto-reply), and for header blocks the quick reader leaves to the email package.
+    """
+    if block is None:
+        return True
+    ctype = block.text("Content-Type").split(";", 1)[0].strip().lower()
+    subject = block.text("Subject")
+    return (
+        ctype not in _PLAIN_TYPES
+        or block.has("X-Failed-Recipients")
+        or bool(_DAEMON_SENDER.search(block.text("From")))
+        or bool(_BOUNCE_SUBJECT.search(subject))
+        or subject_signal(subject)
+    )
+
+
+def _block_facts(block: HeaderBlock) -> _Facts:
+    """``_facts`` of a header block."""
+    references = tuple(i for value in block.values("References") for i in message_ids(value))
+    own_ids = message_ids(block.text("Message-ID"))
+    return _Facts(
+        message_id=own_ids[0] if own_ids else None,
+        in_reply_to=message_ids(block.text("In-Reply-To")),
+        references=tuple(dict.fromkeys(references)),
+        from_address=first_address(block.text("From")),
+        subject=block.text("Subject"),
+    )
 
 
 def _classify(

@@ -4,7 +4,9 @@ The protocol half of the reply syncer (the service half is ``outreach.services.i
 folder is always opened read-only (EXAMINE) and messages are fetched with ``BODY.PEEK``, so
 the server never sets ``\\Seen`` or any other flag: the mailbox owner's mail client shows
 every message exactly as before we read it. Only UIDs above the last one seen are fetched,
-in batches, so a sync costs what is new, not what the folder holds.
+in batches, so a sync costs what is new, not what the folder holds. The syncer reads the
+headers of every new message first (``fetch_headers``) and whole messages only for the few
+whose headers say the body matters (``fetch_messages``).
 """
 
 from __future__ import annotations
@@ -31,12 +33,16 @@ class FolderStatus:
 
 @dataclass(frozen=True)
 class FetchedMessage:
-    """One message as read from the server: its UID, raw bytes (maybe cut), full size, arrival."""
+    """One message as read from the server: its UID, raw bytes (maybe cut), full size, arrival.
+
+    ``headers_only``: ``raw`` is the header block alone (ending with its blank line).
+    """
 
     uid: int
     raw: bytes
     size: int
     internal_date: datetime | None
+    headers_only: bool = False
 
 
 def folder_examine(client: IMAPClient, folder: str) -> FolderStatus:
@@ -77,6 +83,31 @@ def fetch_messages(
                 raw=bytes(raw),
                 size=int(data.get(b"RFC822.SIZE", len(raw))),
                 internal_date=data.get(b"INTERNALDATE"),
+            )
+        )
+    return messages
+
+
+def fetch_headers(client: IMAPClient, uids: Sequence[int]) -> list[FetchedMessage]:
+    """The header blocks of messages ``uids`` of the selected folder (one FETCH), in UID order.
+
+    ``BODY.PEEK[HEADER]`` is the header block with its closing blank line; like every
+    ``.PEEK`` it leaves flags alone. UIDs expunged meanwhile are simply absent.
+    """
+    if not uids:
+        return []
+    answer = client.fetch(list(uids), ["BODY.PEEK[HEADER]", "RFC822.SIZE", "INTERNALDATE"])
+    messages = []
+    for uid in sorted(answer):
+        data = answer[uid]
+        head = bytes(data.get(b"BODY[HEADER]") or b"")
+        messages.append(
+            FetchedMessage(
+                uid=int(uid),
+                raw=head,
+                size=int(data.get(b"RFC822.SIZE", len(head))),
+                internal_date=data.get(b"INTERNALDATE"),
+                headers_only=True,
             )
         )
     return messages

@@ -1,7 +1,9 @@
 """The facts of an inbound message the inbox shows that classification does not give.
 
 Parsed with the fast ``compat32`` policy (the classifier already did the careful parse):
-display name, recipients, Date, and the readable text, all tolerant of broken mail.
+display name, recipients, Date, and the readable text, all tolerant of broken mail. For a
+message read as its header block alone, ``block_facts`` gives the same facts from the
+block (and no text).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from outreach.mailparts import collapse, readable_text
+from outreach.mailparts import HeaderBlock, collapse, readable_text
 
 TEXT_LIMIT = 50_000
 
@@ -45,6 +47,22 @@ def row_facts(raw: bytes) -> RowFacts:
             subject=_decoded(msg.get("Subject", "")),
             date=_date(_decoded(msg.get("Date", ""))),
             text=readable_text(msg)[:TEXT_LIMIT],
+        )
+    except Exception:  # hostile input: the row is still stored, as the classifier saw it
+        return RowFacts(from_name="", to_addresses="", subject="", date=None, text="")
+
+
+def block_facts(block: HeaderBlock) -> RowFacts:
+    """``row_facts`` of a message known by its header block: the same facts, text "" (never raises)."""
+    try:
+        name, _ = email.utils.parseaddr(block.text("From"))
+        recipients = [a.lower() for _, a in email.utils.getaddresses(block.values("To")) if a]
+        return RowFacts(
+            from_name=name,
+            to_addresses=", ".join(recipients),
+            subject=block.text("Subject"),
+            date=_date(block.text("Date")),
+            text="",
         )
     except Exception:  # hostile input: the row is still stored, as the classifier saw it
         return RowFacts(from_name="", to_addresses="", subject="", date=None, text="")

@@ -32,10 +32,11 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
 from outreach.choices import MailboxStatus, MatchMethod, MessageKind, StopReason
-from outreach.classify import Classification, classify_message
+from outreach.classify import Classification, body_may_matter, classify_headers, classify_message
 from outreach.connections import MailboxAuthError, MailboxConnectError, imap_connect
-from outreach.imap import FetchedMessage, fetch_in_batches, folder_examine, uids_after
-from outreach.inbound import RowFacts, row_facts
+from outreach.imap import FetchedMessage, fetch_headers, fetch_messages, folder_examine, uids_after
+from outreach.inbound import RowFacts, block_facts, row_facts
+from outreach.mailparts import HeaderBlock
 from outreach.matching import (
     BatchLookup,
     Candidates,
@@ -112,6 +113,8 @@ class _Prepared:
     found: Candidates
     facts: RowFacts
     match: Match = field(default_factory=Match)
+    # Read by its headers only, and its body could change what it is or means: fetch it whole.
+    needs_body: bool = False
 
 
 @dataclass(frozen=True)
@@ -249,20 +252,38 @@ def _sync_uids(
     client: IMAPClient, context: _Context, state: MailboxFolder, uidvalidity: int, uids: list[int],
     outcome: FolderSync, result: SyncResult,
 ) -> None:  # fmt: skip
-    batches = fetch_in_batches(client, uids, batch_size=context.batch_size, max_bytes=context.max_bytes)
-    while True:
-        started = time.perf_counter()
-        batch = next(batches, None)
-        result.timings["imap"] += time.perf_counter() - started
-        if batch is None:
-            return
+    for start in range(0, len(uids), context.batch_size):
+        batch = _fetch_batch(client, context, state.name, uids[start : start + context.batch_size], result)
         if not batch:
             continue
-        prepared = _prepare(context, state.name, batch, result)
-        stored = _store_batch(context, state, uidvalidity, prepared, result.timings)
+        stored = _store_batch(context, state, uidvalidity, batch, result.timings)
         outcome.fetched += len(batch)
         outcome.stored += stored
         outcome.duplicates += len(batch) - stored
+
+
+def _fetch_batch(
+    client: IMAPClient, context: _Context, folder: str, uids: list[int], result: SyncResult
+) -> list[_Prepared]:
+    """Headers of every UID, then the whole message only where the body matters; in UID order.
+
+    The headers decide (``_needs_body``): mail tied to one of our threads, anything shaped
+    like a bounce, report or out-of-office, and mail without a Message-ID are fetched whole
+    (one more FETCH for all of them) and judged again from their full text. The rest — most
+    of a mailbox, with no consequence whatever it says — is stored from its headers.
+    """
+    started = time.perf_counter()
+    heads = fetch_headers(client, uids)
+    result.timings["imap"] += time.perf_counter() - started
+    if not heads:
+        return []
+    prepared = _prepare(context, folder, heads, result)
+    wanted = [p.fetched.uid for p in prepared if p.needs_body]
+    started = time.perf_counter()
+    bodies = fetch_messages(client, wanted, max_bytes=context.max_bytes)
+    result.timings["imap"] += time.perf_counter() - started
+    whole = {p.fetched.uid: p for p in _prepare(context, folder, bodies, result)}
+    return [whole.get(p.fetched.uid, p) for p in prepared]
 
 
 def _prepare(context: _Context, folder: str, batch: list[FetchedMessage], result: SyncResult) -> list[_Prepared]:
@@ -278,6 +299,7 @@ def _prepare(context: _Context, folder: str, batch: list[FetchedMessage], result
     _complete_lookup(lookup, prepared, context.mailbox.pk)
     for item in prepared:
         item.match = match_message(item.verdict, item.found, lookup, received_at=_aware(item.fetched.internal_date))
+        item.needs_body = item.needs_body or (item.fetched.headers_only and item.match.method != MatchMethod.NONE)
     result.timings["match"] += time.perf_counter() - started
     return prepared
 
@@ -286,13 +308,34 @@ def _classified(
     context: _Context, folder: str, fetched: FetchedMessage, found: Candidates, lookup: BatchLookup
 ) -> _Prepared:
     received = _aware(fetched.internal_date)
-    verdict = classify_message(
-        fetched.raw, our_addresses=context.our_addresses, our_message_ids=lookup.our_ids_in(found), received_at=received
-    )
+    ours = lookup.our_ids_in(found)
+    block = HeaderBlock.parse(fetched.raw) if fetched.headers_only else None
+    if fetched.headers_only:
+        verdict = classify_headers(fetched.raw, our_addresses=context.our_addresses, our_message_ids=ours,
+                                   received_at=received)  # fmt: skip
+    else:
+        verdict = classify_message(fetched.raw, our_addresses=context.our_addresses, our_message_ids=ours,
+                                   received_at=received)  # fmt: skip
     if folder == context.mailbox.sent_folder and verdict.kind != MessageKind.OWN:
         # Whatever it looks like, a message in our Sent folder is one we sent.
         verdict = _as_own(verdict, f"in the Sent folder ({verdict.kind}: {verdict.reason})")
-    return _Prepared(fetched=fetched, verdict=verdict, found=found, facts=row_facts(fetched.raw))
+    facts = block_facts(block) if block is not None else row_facts(fetched.raw)
+    needs_body = fetched.headers_only and _needs_body(verdict, block)
+    return _Prepared(fetched=fetched, verdict=verdict, found=found, facts=facts, needs_body=needs_body)
+
+
+def _needs_body(verdict: Classification, block: HeaderBlock | None) -> bool:
+    """Whether a message read by its headers must be fetched whole (besides being matched).
+
+    Without a Message-ID it is keyed by a hash of its bytes; a bounce, report or possible
+    out-of-office names its recipient, status, original message or return date in its body.
+    Our own messages never count, so their bodies never matter.
+    """
+    if not verdict.message_id:
+        return True
+    if verdict.kind == MessageKind.OWN:
+        return False
+    return verdict.kind in (MessageKind.BOUNCE, MessageKind.COMPLAINT, MessageKind.UNKNOWN) or body_may_matter(block)
 
 
 def _as_own(verdict: Classification, reason: str) -> Classification:
