@@ -304,16 +304,19 @@ def _scoring_sql(use_provider_flags: bool) -> str:
     WITH domains AS MATERIALIZED (
         SELECT r.domain, {domain_flags} AS marks, COALESCE(r.semrush_ascore, r.ahrefs_dr, r.majestic_tf) AS authority
         FROM audit_refdomain r WHERE r.site_id = %(site)s
-    ), marked AS MATERIALIZED (
-        SELECT b.id, b.source_domain, b.lost_at IS NULL AS live,
-               COALESCE(d.marks, 0) | (CASE WHEN b.link_type <> 'image' THEN COALESCE(a.marks, 0) ELSE 0 END)
-               | {flags} AS marks
-        FROM audit_backlink b
-        LEFT JOIN domains d ON d.domain = b.source_domain
-        LEFT JOIN tox_anchor a ON a.anchor = {ANCHOR_KEY}
-        WHERE b.site_id = %(site)s
     ), scored AS MATERIALIZED (
-        SELECT id, source_domain, live, marks, {_score_sql("marks")} AS score FROM marked
+        -- OFFSET 0 keeps the inner query whole: pulled up, its marks expression would be
+        -- evaluated once per reference in the score expression.
+        SELECT id, source_domain, live, marks, {_score_sql("marks")} AS score FROM (
+            SELECT b.id, b.source_domain, b.lost_at IS NULL AS live,
+                   COALESCE(d.marks, 0) | (CASE WHEN b.link_type <> 'image' THEN COALESCE(a.marks, 0) ELSE 0 END)
+                   | {flags} AS marks
+            FROM audit_backlink b
+            LEFT JOIN domains d ON d.domain = b.source_domain
+            LEFT JOIN tox_anchor a ON a.anchor = {ANCHOR_KEY}
+            WHERE b.site_id = %(site)s
+            OFFSET 0
+        ) marked
     ), links AS (
         INSERT INTO audit_linktoxicity (backlink_id, site_id, score, markers)
         SELECT id, %(site)s, score, marks FROM scored WHERE score > 0
