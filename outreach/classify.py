@@ -142,21 +142,21 @@ def classify_headers(
     our_addresses: Collection[str] = (),
     our_message_ids: Collection[str] = (),
     received_at: datetime | None = None,
+    block: HeaderBlock | None = None,
 ) -> Classification:
     """``classify_message`` of a header block (a message without its body), the same verdict, faster.
 
     Plain mail — no auto-reply, bounce, report or list signal in its headers, which is most of
     a mailbox — is judged here from a quick read of the header lines; everything else goes
     through ``classify_message``. Either way the answer is what ``classify_message(head, …)``
-    answers (tests/outreach/test_classify_headers.py holds the two side by side).
+    answers (tests/outreach/test_classify_headers.py holds the two side by side). ``block``:
+    ``HeaderBlock.parse(head)`` when the caller has it already.
     """
-    block = HeaderBlock.parse(head)
+    block = HeaderBlock.parse(head) if block is None else block
     verdict = _plain_verdict(block, our_addresses, our_message_ids) if block is not None else None
     if verdict is not None:
         return verdict
-    return classify_message(
-        head, our_addresses=our_addresses, our_message_ids=our_message_ids, received_at=received_at
-    )
+    return classify_message(head, our_addresses=our_addresses, our_message_ids=our_message_ids, received_at=received_at)
 
 
 def _plain_verdict(

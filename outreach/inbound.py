@@ -12,6 +12,7 @@ import email
 import email.header
 import email.policy
 import email.utils
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -55,17 +56,26 @@ def row_facts(raw: bytes) -> RowFacts:
 def block_facts(block: HeaderBlock) -> RowFacts:
     """``row_facts`` of a message known by its header block: the same facts, text "" (never raises)."""
     try:
-        name, _ = email.utils.parseaddr(block.text("From"))
-        recipients = [a.lower() for _, a in email.utils.getaddresses(block.values("To")) if a]
         return RowFacts(
-            from_name=name,
-            to_addresses=", ".join(recipients),
+            from_name=_display_name(block.text("From")),
+            to_addresses=_recipients(tuple(block.values("To"))),
             subject=block.text("Subject"),
             date=_date(block.text("Date")),
             text="",
         )
     except Exception:  # hostile input: the row is still stored, as the classifier saw it
         return RowFacts(from_name="", to_addresses="", subject="", date=None, text="")
+
+
+@functools.lru_cache(maxsize=4096)
+def _display_name(value: str) -> str:
+    # Memoised, like the recipients: a mailbox hears from the same people again and again.
+    return email.utils.parseaddr(value)[0]
+
+
+@functools.lru_cache(maxsize=1024)
+def _recipients(values: tuple[str, ...]) -> str:
+    return ", ".join(a.lower() for _, a in email.utils.getaddresses(list(values)) if a)
 
 
 def _decoded(value: object) -> str:

@@ -14,6 +14,7 @@ is answered by reading the folder again from UID 1 and skipping what is already 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import time
@@ -24,7 +25,7 @@ from datetime import time as dtime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -283,7 +284,8 @@ def _fetch_batch(
     bodies = fetch_messages(client, wanted, max_bytes=context.max_bytes)
     result.timings["imap"] += time.perf_counter() - started
     whole = {p.fetched.uid: p for p in _prepare(context, folder, bodies, result)}
-    return [whole.get(p.fetched.uid, p) for p in prepared]
+    # A message expunged between the two FETCHes is gone: nothing of it is stored.
+    return [whole.get(p.fetched.uid, p) for p in prepared if p.verdict is not _PENDING or p.fetched.uid in whole]
 
 
 def _prepare(context: _Context, folder: str, batch: list[FetchedMessage], result: SyncResult) -> list[_Prepared]:
@@ -309,33 +311,39 @@ def _classified(
 ) -> _Prepared:
     received = _aware(fetched.internal_date)
     ours = lookup.our_ids_in(found)
-    block = HeaderBlock.parse(fetched.raw) if fetched.headers_only else None
     if fetched.headers_only:
+        block = HeaderBlock.parse(fetched.raw)
+        if _needs_body(block, found, lookup):
+            # Judged from its whole text in a moment: no need to judge its headers first.
+            return _Prepared(fetched, _PENDING, found, _NO_FACTS, needs_body=True)
         verdict = classify_headers(fetched.raw, our_addresses=context.our_addresses, our_message_ids=ours,
-                                   received_at=received)  # fmt: skip
+                                   received_at=received, block=block)  # fmt: skip
     else:
+        block = None
         verdict = classify_message(fetched.raw, our_addresses=context.our_addresses, our_message_ids=ours,
                                    received_at=received)  # fmt: skip
     if folder == context.mailbox.sent_folder and verdict.kind != MessageKind.OWN:
         # Whatever it looks like, a message in our Sent folder is one we sent.
         verdict = _as_own(verdict, f"in the Sent folder ({verdict.kind}: {verdict.reason})")
     facts = block_facts(block) if block is not None else row_facts(fetched.raw)
-    needs_body = fetched.headers_only and _needs_body(verdict, block)
+    needs_body = fetched.headers_only and not verdict.message_id  # keyed by a hash of its bytes
     return _Prepared(fetched=fetched, verdict=verdict, found=found, facts=facts, needs_body=needs_body)
 
 
-def _needs_body(verdict: Classification, block: HeaderBlock | None) -> bool:
-    """Whether a message read by its headers must be fetched whole (besides being matched).
+def _needs_body(block: HeaderBlock | None, found: Candidates, lookup: BatchLookup) -> bool:
+    """Whether a message read by its headers must be fetched whole, from its headers alone.
 
-    Without a Message-ID it is keyed by a hash of its bytes; a bounce, report or possible
-    out-of-office names its recipient, status, original message or return date in its body.
-    Our own messages never count, so their bodies never matter.
+    Mail that names one of our Message-IDs or thread tokens is about our threads; a bounce,
+    report or possible out-of-office names its recipient, status, original message or
+    return date in its body (``body_may_matter``). What is left can still be tied to a
+    thread by its sender: ``_prepare`` asks for the body of every message it matches.
     """
-    if not verdict.message_id:
-        return True
-    if verdict.kind == MessageKind.OWN:
-        return False
-    return verdict.kind in (MessageKind.BOUNCE, MessageKind.COMPLAINT, MessageKind.UNKNOWN) or body_may_matter(block)
+    return body_may_matter(block) or bool(lookup.our_ids_in(found)) or any(t in lookup.by_token for t in found.tokens)
+
+
+# Placeholders for a message whose headers already say it must be read whole.
+_PENDING = Classification(MessageKind.UNKNOWN, "waiting for the whole message")
+_NO_FACTS = RowFacts(from_name="", to_addresses="", subject="", date=None, text="")
 
 
 def _as_own(verdict: Classification, reason: str) -> Classification:
@@ -372,13 +380,7 @@ def _store_batch(
     started = time.perf_counter()
     rows = [_row(context.mailbox, state.name, uidvalidity, p) for p in prepared]
     with transaction.atomic():
-        InboundMessage.objects.bulk_create(rows, ignore_conflicts=True)
-        stored = dict(
-            InboundMessage.objects.filter(
-                mailbox=context.mailbox, folder=state.name, uidvalidity=uidvalidity,
-                uid__in=[p.fetched.uid for p in prepared], dedupe_key__in=[r.dedupe_key for r in rows],
-            ).values_list("uid", "pk")
-        )  # fmt: skip
+        stored = _insert_new(rows)
         timings["store"] += time.perf_counter() - started
         started = time.perf_counter()
         for item in prepared:
@@ -402,25 +404,63 @@ def _dedupe_key(facts: RowFacts, verdict: Classification, raw: bytes) -> str:
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
-def _row(mailbox: Mailbox, folder: str, uidvalidity: int, item: _Prepared) -> InboundMessage:
+def _row(mailbox: Mailbox, folder: str, uidvalidity: int, item: _Prepared) -> dict[str, object]:
+    """The InboundMessage fields of one message, by field name (``_insert_new`` writes them)."""
     verdict, facts, match = item.verdict, item.facts, item.match
     first = verdict.bounced[0] if verdict.bounced else None
-    return InboundMessage(
-        mailbox=mailbox, folder=folder, uidvalidity=uidvalidity, uid=item.fetched.uid,
+    return dict(
+        mailbox_id=mailbox.pk, folder=folder, uidvalidity=uidvalidity, uid=item.fetched.uid,
         dedupe_key=_dedupe_key(facts, verdict, item.fetched.raw),
         message_id=_clean(verdict.message_id or "", 255), in_reply_to=_clean(" ".join(verdict.in_reply_to), 255),
         references=_clean(" ".join(verdict.references), 20_000), from_address=_clean(verdict.from_address or "", 254),
         from_name=_clean(facts.from_name, 200), to_addresses=_clean(facts.to_addresses, 5_000),
         subject=_clean(verdict.subject or facts.subject, 998), date=facts.date, text=_clean(facts.text, 50_000),
-        raw_size=min(item.fetched.size, 2**31 - 1), kind=verdict.kind, kind_reason=_clean(verdict.reason, 300),
+        raw_size=min(item.fetched.size, 2**31 - 1), kind=str(verdict.kind), kind_reason=_clean(verdict.reason, 300),
         failed_recipient=_clean(first.address if first else "", 254),
         permanent=verdict.permanent if verdict.kind == MessageKind.BOUNCE else None,
         status_code=_clean(verdict.status_code or "", 16), return_date=verdict.return_date,
-        match_method=match.method, match_detail=_clean(match.detail, 300),
+        match_method=str(match.method), match_detail=_clean(match.detail, 300),
         matched_message_id=match.message.pk if match.message else None,
-        enrollment=match.enrollment, prospect_id=match.prospect_id,
+        enrollment_id=match.enrollment.pk if match.enrollment else None, prospect_id=match.prospect_id,
         needs_attention=verdict.kind == MessageKind.REPLY and match.prospect_id is not None,
     )  # fmt: skip
+
+
+def _insert_new(rows: list[dict[str, object]]) -> dict[int, int]:
+    """INSERT ``rows`` (one statement), skipping any whose (mailbox, dedupe_key) is stored: {uid: pk} of new rows.
+
+    One ``INSERT … SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING RETURNING`` per batch:
+    PostgreSQL gets one array per column instead of Django building and quoting 30 values
+    per row, and RETURNING names exactly the rows this statement made — a message already
+    stored (resync, copy in another folder, twice in this batch) comes back in none.
+    """
+    if not rows:
+        return {}
+    names = [*rows[0], "received_at"]
+    now = timezone.now()
+    columns = [[row[name] for row in rows] for name in names[:-1]] + [[now] * len(rows)]
+    sql = _insert_sql(tuple(names))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, columns)
+        return dict(cursor.fetchall())
+
+
+@functools.cache
+def _insert_sql(names: tuple[str, ...]) -> str:
+    fields = [InboundMessage._meta.get_field(name) for name in names]
+    quote = connection.ops.quote_name
+    arrays = ", ".join(f"%s::{_array_type(f)}" for f in fields)
+    # Identifiers come from the model, every value is a bound parameter.
+    return (
+        f"INSERT INTO {quote(InboundMessage._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
+        f"SELECT * FROM unnest({arrays}) ON CONFLICT ({quote('mailbox_id')}, {quote('dedupe_key')}) DO NOTHING "
+        f"RETURNING {quote('uid')}, {quote('id')}"
+    )
+
+
+def _array_type(field: models.Field) -> str:
+    """The PostgreSQL array type of a column (``varchar(255)`` → ``varchar[]``)."""
+    return str(field.db_type(connection)).split("(")[0] + "[]"
 
 
 def _clean(value: str, limit: int) -> str:

@@ -35,8 +35,13 @@ PLAIN = ("From: Jane Doe <jane@example.org>", "To: outreach@linkcrm.example", "S
 
 SYNTHETIC = {
     "plain": _block(*PLAIN),
-    "folded, encoded": _block(*PLAIN[:2], "Subject: =?utf-8?q?Caf=C3=A9?=\r\n =?utf-8?q?_au_lait?=", *PLAIN[3:],
-                              "References: <a@x.org>\r\n\t<b@y.org>", "In-Reply-To: <b@y.org>"),  # fmt: skip
+    "folded, encoded": _block(
+        *PLAIN[:2],
+        "Subject: =?utf-8?q?Caf=C3=A9?=\r\n =?utf-8?q?_au_lait?=",
+        *PLAIN[3:],
+        "References: <a@x.org>\r\n\t<b@y.org>",
+        "In-Reply-To: <b@y.org>",
+    ),
     "own by address": _block(f"From: {OURS}", *PLAIN[1:]),
     "own by message id": _block(*PLAIN[:4], f"Message-ID: {OUR_ID}"),
     "precedence bulk": _block(*PLAIN, "Precedence: bulk", "List-Id: <weekly.example.com>"),
@@ -83,7 +88,7 @@ def test_the_quick_reader_decodes_headers_as_the_email_package_does(samples_dir)
             continue
         read += 1
         msg = parse_message(head)
-        for field in {k.lower() for k in msg.keys()}:
+        for field in {k.lower() for k in msg}:
             assert block.values(field) == header_values(msg, field), (name, field)
     assert read > len(heads) // 2  # most real header blocks are read without the email package
 
