@@ -307,6 +307,7 @@ BadValue = _Bad
 NULL = _NULL
 NETLOC = _NETLOC
 CACHE_LIMIT = _CACHE_LIMIT
+SIMPLE_HOST = _SIMPLE_HOST
 host_and_domain = _host_and_domain
 
 

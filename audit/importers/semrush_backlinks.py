@@ -138,28 +138,40 @@ class _TextMemo(dict):
     """cell → its COPY text, via ``text_of(cell)``; a cell that needs the slow path raises _Unusual.
 
     Only good values are remembered (bad ones are rare and take the slow path every time).
-    Emptied past loading's cache limit, like every memo here: memory stays flat.
+    Emptied past ``limit`` entries (loading's cache limit unless told): memory stays flat.
     """
 
-    __slots__ = ("text_of",)
+    __slots__ = ("text_of", "limit")
 
-    def __init__(self, text_of: Callable[[Any], str]) -> None:
+    def __init__(self, text_of: Callable[[Any], str], limit: int = loading.CACHE_LIMIT) -> None:
         super().__init__()
         self.text_of = text_of
+        self.limit = limit
 
     def __missing__(self, key: Any) -> str:
         try:
             text = self.text_of(key)
         except (RowError, loading.BadValue):
             raise _Unusual from None
-        if len(self) >= loading.CACHE_LIMIT:
+        if len(self) >= self.limit:
             self.clear()
         self[key] = text
         return text
 
 
+# Distinct source origins (scheme://host) of a million-row export: about a quarter million.
+# Their memo holds that many (~50 MB at most), so each host is looked up in the public
+# suffix list once rather than again every time a smaller memo was emptied.
+_ORIGINS_KEPT = 1 << 18
+
+
 def _origin_text(origin: str) -> str:
     """``scheme://authority`` of a source URL → ``host<TAB>domain`` as the loader derives them."""
+    start = 8 if origin.startswith("https://") else 7 if origin.startswith("http://") else 0
+    if start and len(origin) - start <= 253 and loading.SIMPLE_HOST.fullmatch(origin, start):
+        # A plain lower-case DNS name: clean_origin would accept it unchanged (normalize_host
+        # refuses none of these), so only the loader's naming is left to do.
+        return "\t".join(loading.host_and_domain(origin[start:], "source_url"))
     match = loading.NETLOC.match(origin)
     if not clean_origin(origin, "source_url") or match is None:
         raise _Unusual
@@ -192,7 +204,7 @@ def build_copy(columns: Columns, options: ConverterOptions, convert: RowConverte
     values = columns.getter([columns.find(*names) for names in _VALUES])
     flag_cells = columns.getter([columns.find(*names) for names in _FLAGS])
     width = columns.width
-    origins = _TextMemo(_origin_text)
+    origins = _TextMemo(_origin_text, _ORIGINS_KEPT)
     flags = _TextMemo(_flags_text)
     lost = memo(lambda cells, field: _flags(cells, field)[5], "flags")
     target_url = _TextMemo(lambda cell: parse_url(cell, "target_url"))
