@@ -343,7 +343,8 @@ class OutboundTransition(models.Model):
 class InboundMessage(models.Model):
     """A message read from a watched IMAP folder, classified and (when possible) tied to a thread."""
 
-    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="inbound")
+    # No index of its own: inbound_dedupe_unique (mailbox, dedupe_key) serves every lookup by mailbox.
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="inbound", db_index=False)
     folder = models.CharField(max_length=200)
     uidvalidity = models.BigIntegerField()
     uid = models.BigIntegerField()
@@ -376,9 +377,11 @@ class InboundMessage(models.Model):
     enrollment = models.ForeignKey(
         Enrollment, null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound"
     )
+    # No index of its own: inbound_prospect_idx (prospect, received_at) serves every lookup by prospect.
     prospect = models.ForeignKey(
-        "prospects.Prospect", null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_messages"
-    )
+        "prospects.Prospect", null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_messages",
+        db_index=False,
+    )  # fmt: skip
     # Replies a person should read; cleared when someone marks the message handled.
     needs_attention = models.BooleanField(default=False)
     handled_by = models.ForeignKey(
