@@ -1,0 +1,156 @@
+"""The reply sync's two reads against the real Dovecot sandbox: headers of everything, bodies where they matter.
+
+Every new message is read by its header block; only mail tied to one of our threads, mail
+shaped like a bounce, report or out-of-office, and mail without a Message-ID are fetched
+whole (docs/outreach.md, "How replies are read").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from email.message import EmailMessage
+
+import pytest
+
+from outreach.choices import EnrollmentStatus, MatchMethod, MessageKind, OutboxStatus
+from outreach.models import InboundMessage
+from outreach.services.inbox import mailbox_sync
+from prospects.choices import EmailStatus, Stage
+from tests.outreach.inbox_world import Thread, append, folder_flags, imap_session, reply_to, start_thread
+from tests.outreach.world import make_project, sandbox_mailbox
+
+pytestmark = [pytest.mark.django_db, pytest.mark.mail]
+
+BODY = "Are you free on Friday? The new figures are in.\n"
+
+
+@pytest.fixture
+def thread(stack, alice) -> Thread:
+    mailbox = sandbox_mailbox(stack, alice)
+    return start_thread(mailbox, make_project("Tools", alice), "example.org", by=alice)
+
+
+def _stranger(thread: Thread, *, subject: str = "Lunch?", message_id: bool = True) -> bytes:
+    mail = EmailMessage()
+    mail["From"] = "Sam Stranger <sam@elsewhere.test>"
+    mail["To"] = thread.mailbox.email
+    mail["Subject"] = subject
+    mail["Date"] = "Sat, 21 Nov 2026 10:00:00 +0000"
+    if message_id:
+        mail["Message-ID"] = f"<{secrets.token_hex(8)}@elsewhere.test>"
+    mail.set_content(BODY)
+    return bytes(mail)
+
+
+def _server_bytes(stack, address: str, uid: int) -> bytes:
+    with imap_session(stack, address) as client:
+        client.select_folder("INBOX", readonly=True)
+        return client.fetch([uid], ["BODY.PEEK[]"])[uid][b"BODY[]"]
+
+
+def test_unrelated_mail_is_stored_from_its_headers_and_triggers_nothing(stack, thread):
+    raw = _stranger(thread)
+    append(stack, thread.mailbox.email, raw)
+
+    result = mailbox_sync(thread.mailbox.pk)
+
+    assert (result.fetched, result.stored) == (1, 1)
+    inbound = InboundMessage.objects.get(mailbox=thread.mailbox)
+    assert (inbound.kind, inbound.match_method, inbound.needs_attention) == (MessageKind.REPLY, MatchMethod.NONE, False)
+    assert (inbound.from_address, inbound.from_name, inbound.subject) == (
+        "sam@elsewhere.test",
+        "Sam Stranger",
+        "Lunch?",
+    )
+    assert inbound.to_addresses == thread.mailbox.email.lower()
+    assert inbound.date is not None and inbound.raw_size >= len(raw)
+    assert inbound.text == ""  # its body was never read
+    thread.enrollment.refresh_from_db()
+    thread.follow_up.refresh_from_db()
+    assert (thread.enrollment.status, thread.follow_up.status) == (EnrollmentStatus.ACTIVE, OutboxStatus.QUEUED)
+
+
+def test_the_body_of_a_reply_to_our_thread_is_stored(stack, thread):
+    append(stack, thread.mailbox.email, reply_to(thread.sent, "Happy to add your guide next week.\n"))
+
+    mailbox_sync(thread.mailbox.pk)
+
+    inbound = InboundMessage.objects.get(mailbox=thread.mailbox)
+    assert (inbound.match_method, inbound.needs_attention) == (MatchMethod.IN_REPLY_TO, True)
+    assert "Happy to add your guide next week." in inbound.text
+
+
+def test_a_reply_matched_only_by_its_sender_is_read_whole(stack, thread):
+    append(stack, thread.mailbox.email, reply_to(thread.sent, "Saw your note, call me.\n", threaded="no"))
+
+    mailbox_sync(thread.mailbox.pk)
+
+    inbound = InboundMessage.objects.get(mailbox=thread.mailbox)
+    assert inbound.match_method == MatchMethod.SENDER
+    assert "Saw your note, call me." in inbound.text
+    thread.prospect.refresh_from_db()
+    assert thread.prospect.stage == Stage.REPLY_RECEIVED
+
+
+def test_a_bounce_whose_only_link_to_our_thread_is_in_its_body_is_matched(stack, thread):
+    bounce = f"""From: Mail Delivery System <MAILER-DAEMON@mx.example.org>\r
+To: {thread.mailbox.email}\r
+Subject: Undelivered Mail Returned to Sender\r
+Date: Sat, 21 Nov 2026 10:00:00 +0000\r
+Message-ID: <{secrets.token_hex(8)}@mx.example.org>\r
+Content-Type: text/plain\r
+\r
+This is the mail system at host mx.example.org.\r
+I'm sorry to have to inform you that your message could not be delivered.\r
+\r
+<{thread.contact.email}>: host mx.example.org said: 550 5.1.1 User unknown\r
+\r
+--- Returned message ---\r
+Message-ID: {thread.sent.message_id}\r
+""".encode()
+    append(stack, thread.mailbox.email, bounce)
+
+    mailbox_sync(thread.mailbox.pk)
+
+    inbound = InboundMessage.objects.get(mailbox=thread.mailbox)
+    assert (inbound.kind, inbound.permanent, inbound.enrollment) == (MessageKind.BOUNCE, True, thread.enrollment)
+    assert inbound.match_method != MatchMethod.NONE
+    thread.contact.refresh_from_db()
+    assert thread.contact.email_status == EmailStatus.BOUNCED
+
+
+def test_an_out_of_office_subject_from_a_stranger_is_judged_with_its_body(stack, thread):
+    mail = EmailMessage()
+    mail["From"] = "kim@elsewhere.test"
+    mail["To"] = thread.mailbox.email
+    mail["Subject"] = "Out of office"
+    mail["Message-ID"] = "<ooo-1@elsewhere.test>"
+    mail.set_content("I am away from my desk until Monday with limited access to email.\n")
+    append(stack, thread.mailbox.email, bytes(mail), _stranger(thread, subject="Out of office plans"))
+
+    mailbox_sync(thread.mailbox.pk)
+
+    kinds = dict(InboundMessage.objects.filter(mailbox=thread.mailbox).values_list("uid", "kind"))
+    # Subject and text together make an auto-reply; a subject alone does not (the body is read for both).
+    assert kinds == {1: MessageKind.AUTO_REPLY, 2: MessageKind.REPLY}
+    assert BODY.strip() in InboundMessage.objects.get(mailbox=thread.mailbox, uid=2).text
+
+
+def test_mail_without_a_message_id_is_keyed_by_a_hash_of_the_whole_message(stack, thread):
+    append(stack, thread.mailbox.email, _stranger(thread, message_id=False))
+
+    mailbox_sync(thread.mailbox.pk)
+
+    inbound = InboundMessage.objects.get(mailbox=thread.mailbox)
+    whole = _server_bytes(stack, thread.mailbox.email, inbound.uid)
+    assert inbound.dedupe_key == "sha256:" + hashlib.sha256(whole).hexdigest()
+
+
+def test_both_reads_leave_every_flag_alone(stack, thread):
+    append(stack, thread.mailbox.email, _stranger(thread), reply_to(thread.sent))
+    before = folder_flags(stack, thread.mailbox.email)
+
+    mailbox_sync(thread.mailbox.pk)
+
+    assert folder_flags(stack, thread.mailbox.email) == before
