@@ -38,13 +38,9 @@ def row_facts(raw: bytes) -> RowFacts:
     """Read the display facts of ``raw``; never raises (a malformed message gives empty facts)."""
     try:
         msg = email.message_from_bytes(raw, policy=email.policy.compat32)
-        name, _ = email.utils.parseaddr(_decoded(msg.get("From", "")))
-        recipients = [
-            a.lower() for _, a in email.utils.getaddresses([_decoded(v) for v in msg.get_all("To") or []]) if a
-        ]
         return RowFacts(
-            from_name=name,
-            to_addresses=", ".join(recipients),
+            from_name=_display_name(_decoded(msg.get("From", ""))),
+            to_addresses=_recipients(tuple(_decoded(v) for v in msg.get_all("To") or [])),
             subject=_decoded(msg.get("Subject", "")),
             date=_date(_decoded(msg.get("Date", ""))),
             text=readable_text(msg)[:TEXT_LIMIT],

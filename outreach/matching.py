@@ -86,17 +86,25 @@ class BatchLookup:
     by_token: dict[str, Enrollment] = field(default_factory=dict)
     by_address: dict[str, Enrollment] = field(default_factory=dict)
     enrollments: dict[int, Enrollment] = field(default_factory=dict)
+    # Everything already asked for (found or not), so a batch's second read asks only what is new.
+    asked_ids: set[str] = field(default_factory=set)
+    asked_tokens: set[str] = field(default_factory=set)
+    asked_addresses: set[str] = field(default_factory=set)
 
     def our_ids_in(self, found: Candidates) -> frozenset[str]:
         """The Message-IDs of ours that one message mentions (what the classifier needs)."""
         return frozenset(i for i in found.message_ids if i in self.ours)
 
 
-def lookup_batch(found: Sequence[Candidates]) -> BatchLookup:
-    """One query each for our Message-IDs and thread tokens mentioned anywhere in the batch."""
-    lookup = BatchLookup()
+def lookup_batch(found: Sequence[Candidates], lookup: BatchLookup | None = None) -> BatchLookup:
+    """One query each for our Message-IDs and thread tokens mentioned anywhere in the batch.
+
+    ``lookup``: one to add to (what it already asked is not asked again).
+    """
+    lookup = BatchLookup() if lookup is None else lookup
     lookup_message_ids(lookup, set().union(*(c.message_ids for c in found)) if found else set())
-    tokens = set().union(*(c.tokens for c in found)) if found else set()
+    tokens = (set().union(*(c.tokens for c in found)) if found else set()) - lookup.asked_tokens
+    lookup.asked_tokens |= tokens
     if tokens:
         for enrollment in Enrollment.objects.select_related("contact", "sequence").filter(thread_token__in=tokens):
             lookup.by_token[enrollment.thread_token.lower()] = enrollment
@@ -106,7 +114,8 @@ def lookup_batch(found: Sequence[Candidates]) -> BatchLookup:
 
 def lookup_message_ids(lookup: BatchLookup, ids: Iterable[str]) -> None:
     """Add those of ``ids`` that are our Message-IDs, with their enrollments, to ``lookup``."""
-    wanted = set(ids) - set(lookup.ours)
+    wanted = set(ids) - lookup.asked_ids
+    lookup.asked_ids |= wanted
     if not wanted:
         return
     rows = OutboundMessage.objects.filter(message_id__in=wanted).values_list(
@@ -121,7 +130,8 @@ def lookup_message_ids(lookup: BatchLookup, ids: Iterable[str]) -> None:
 
 def lookup_addresses(lookup: BatchLookup, addresses: Iterable[str], *, mailbox_id: int) -> None:
     """Add running enrollments whose contact is one of ``addresses`` (this mailbox's first, newest first)."""
-    wanted = {a.lower() for a in addresses if a}
+    wanted = {a.lower() for a in addresses if a} - lookup.asked_addresses
+    lookup.asked_addresses |= wanted
     if not wanted:
         return
     running = (
