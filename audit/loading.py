@@ -10,7 +10,7 @@ dates) and the first ``ROW_ERRORS_KEPT`` row errors are kept in Python.
 
 Merge rules (``audit_backlink``):
 - one row per (site, url_key), url_key = md5(source_url || E'\\n' || target_url)::uuid,
-  computed by PostgreSQL while it COPYs (a generated column of the staging table);
+  computed in Python as each row is formatted (hashlib; the same bytes PostgreSQL would hash);
 - within one export the first line of a duplicated link wins (Semrush lists a page once per
   anchor); across exports the newer export's values win;
 - an unchanged link is not written at all (``ON CONFLICT ... DO UPDATE ... WHERE
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import ipaddress
 import logging
 import queue
@@ -335,8 +336,20 @@ BACKLINK_STAGE_COLUMNS = (
     "line", "source_url", "target_url", "anchor", "source_title", "source_host", "source_domain",
     "link_type", "nofollow", "sponsored", "ugc", "sitewide", "first_seen", "last_seen", "lost_at",
     "external_links", "internal_links", "http_status", "page_authority", "domain_authority",
-    "is_spam", "toxic_score",
+    "is_spam", "toxic_score", "url_key",
 )  # fmt: skip
+
+
+def _url_key(source_url: str, target_url: str) -> str:
+    """md5(source_url || E'\\n' || target_url) in hex: the link's key (see audit.models), as COPY text.
+
+    Computed here rather than by PostgreSQL: the parsing side has time to spare while the
+    database side of a big import is the busy one.
+    """
+    return hashlib.md5(f"{source_url}\n{target_url}".encode(), usedforsecurity=False).hexdigest()
+
+
+url_key = _url_key  # for the importers' fused fast paths, like the names above
 
 
 def _backlink_formatter() -> Callable[[BacklinkRow], str]:
@@ -374,7 +387,7 @@ def _backlink_formatter() -> Callable[[BacklinkRow], str]:
             f"\t{sponsored_[sponsored]}\t{ugc_[ugc]}\t{sitewide_[sitewide]}\t{first_[first_seen]}"
             f"\t{last_[last_seen]}\t{lost_[lost_at]}\t{external_[external]}\t{internal_[internal]}"
             f"\t{http_[http_status]}\t{page_[page_auth]}\t{domain_[domain_auth]}\t{spam_[is_spam]}"
-            f"\t{toxic_[toxic]}\n"
+            f"\t{toxic_[toxic]}\t{_url_key(source_url, target_url)}\n"
         )
 
     return format_row
@@ -769,7 +782,7 @@ def _create_stage(cursor: Any, stage: str, site_id: int | None = None) -> None:
             first_seen date, last_seen date, lost_at date, external_links integer,
             internal_links integer, http_status smallint, page_authority smallint,
             domain_authority smallint, is_spam boolean, toxic_score smallint,
-            url_key uuid GENERATED ALWAYS AS (md5(source_url || E'\\n' || target_url)::uuid) STORED
+            url_key uuid NOT NULL
         """
     else:
         body = """

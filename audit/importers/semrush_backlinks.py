@@ -215,6 +215,7 @@ def build_copy(columns: Columns, options: ConverterOptions, convert: RowConverte
     first_seen = _TextMemo(_checked(parse_date, "first_seen", "first_seen"))
     last_seen = _TextMemo(_checked(parse_date, "last_seen", "last_seen"))
     null = loading.NULL
+    url_key = loading.url_key
 
     def convert_to_copy(line: int, cells: list[str]) -> str | BacklinkRow:
         try:
@@ -224,7 +225,8 @@ def build_copy(columns: Columns, options: ConverterOptions, convert: RowConverte
             flag_key = flag_cells(cells)
             slash = src.find("/", 8)
             host_domain = origins[src if slash < 0 else src[:slash]]
-            text = f"{src}\t{target_url[tgt]}\t{anchor}\t{title}"
+            target = target_url[tgt]
+            text = f"{src}\t{target}\t{anchor}\t{title}"
             if src[-1] <= " " or text.count("\t") != 3 or "\\" in text or "\n" in text or "\r" in text:
                 raise _Unusual
             if "\x00" in text:
@@ -233,7 +235,7 @@ def build_copy(columns: Columns, options: ConverterOptions, convert: RowConverte
             return (
                 f"{line}\t{text}\t{host_domain}\t{flags[flag_key]}\t{first_seen[fs]}\t{last}"
                 f"\t{last if lost(flag_key) else null}\t{external[ext]}\t{internal[intl]}\t{null}"
-                f"\t{page_ascore[pa]}\t{domain_ascore[da]}\t{null}\t{null}\n"
+                f"\t{page_ascore[pa]}\t{domain_ascore[da]}\t{null}\t{null}\t{url_key(src, target)}\n"
             )
         except _Unusual:
             return convert(line, cells)
