@@ -234,8 +234,9 @@ def attached_headers(msg: Message) -> Message | None:
 
 # --- a header block read without the email package ---------------------------------------------
 
-# A header field line as the email package's feed parser accepts it: printable name, colon.
-_FIELD_LINE = re.compile(rb"^([\x21-\x39\x3b-\x7e]+):")
+# A header field as the email package's feed parser reads it: a printable name, a colon, the
+# value and its folded continuation lines (each starting with a space or tab).
+_FIELD_RE = re.compile(r"([\x21-\x39\x3b-\x7e]+):[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)\n")
 
 
 class HeaderBlock:
@@ -243,53 +244,54 @@ class HeaderBlock:
 
     ``parse`` accepts only what the email package reads the same way: 7-bit header lines,
     each a ``Name: value`` line or a folded continuation. Values are unfolded and RFC 2047
-    words decoded exactly as :func:`header_values` does on a parsed message, so ``values``
-    and ``text`` answer what ``header_values``/``header_text`` would.
+    words decoded exactly as :func:`header_values` does on a parsed message (when first
+    asked for: most fields of a real message, such as Received or DKIM-Signature, never
+    are), so ``values`` and ``text`` answer what ``header_values``/``header_text`` would.
     """
 
-    __slots__ = ("_fields",)
+    __slots__ = ("_decoded", "_raw")
 
-    def __init__(self, fields: dict[str, list[str]]) -> None:
-        self._fields = fields
+    def __init__(self, raw: dict[str, list[str]]) -> None:
+        self._raw = raw
+        self._decoded: dict[str, list[str]] = {}
 
     @classmethod
     def parse(cls, head: bytes) -> HeaderBlock | None:
         """The fields of ``head`` (a header block, or a message whose header ends at a blank line).
 
-        None for anything unusual (8-bit bytes, a line that is neither a field nor a
+        None for anything unusual (8-bit bytes, a bare CR, a line that is neither a field nor a
         continuation, an mbox ``From `` line): such a message is left to the email package.
         """
         end = head.find(b"\r\n\r\n")
         block = head[: end + 2] if end >= 0 else head
         if not block.isascii() or b"\r" in block.replace(b"\r\n", b""):
             return None
-        fields: dict[str, list[str]] = {}
-        names: list[str] = []
-        lines: list[list[bytes]] = []
-        for line in block.split(b"\n")[:-1] if block.endswith(b"\n") else block.split(b"\n"):
-            if line[:1] in (b" ", b"\t") and lines:
-                lines[-1].append(line)
-                continue
-            found = _FIELD_LINE.match(line)
-            if found is None:
+        text = block.decode("ascii")
+        if text and not text.endswith("\n"):
+            text += "\n"
+        raw: dict[str, list[str]] = {}
+        position = 0
+        for found in _FIELD_RE.finditer(text):
+            if found.start() != position:
                 return None
-            names.append(found.group(1).decode("ascii").lower())
-            lines.append([line[found.end() :].lstrip(b" \t")])
-        for name, parts in zip(names, lines, strict=True):
-            # As the email package keeps it: folded lines joined with their line ends.
-            raw = b"\n".join(parts).decode("ascii").rstrip("\r\n")
-            fields.setdefault(name, []).append(collapse(_decode_words(raw)))
-        return cls(fields)
+            position = found.end()
+            # As the email package keeps a value: folded lines joined with their line ends.
+            raw.setdefault(found.group(1).lower(), []).append(found.group(2).rstrip("\r\n"))
+        return cls(raw) if position == len(text) else None
 
     def values(self, name: str) -> list[str]:
         """Every value of header ``name``, decoded and unfolded ([] if absent)."""
-        return self._fields.get(name.lower(), [])
+        key = name.lower()
+        decoded = self._decoded.get(key)
+        if decoded is None:
+            decoded = self._decoded[key] = [collapse(_decode_words(v)) for v in self._raw.get(key, ())]
+        return decoded
 
     def text(self, name: str) -> str:
         """The first value of header ``name`` ("" if absent)."""
-        values = self._fields.get(name.lower())
+        values = self.values(name)
         return values[0] if values else ""
 
     def has(self, name: str) -> bool:
         """Whether header ``name`` is present at all (even empty)."""
-        return name.lower() in self._fields
+        return name.lower() in self._raw

@@ -21,7 +21,7 @@ import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from datetime import time as dtime
 from zoneinfo import ZoneInfo
 
@@ -409,7 +409,7 @@ def _dedupe_key(facts: RowFacts, verdict: Classification, raw: bytes) -> str:
 
 
 def _row(mailbox: Mailbox, folder: str, uidvalidity: int, item: _Prepared) -> dict[str, object]:
-    """The InboundMessage fields of one message, by field name (``_insert_new`` writes them)."""
+    """The InboundMessage columns of one message as JSON values (dates in ISO 8601) for ``_insert_new``."""
     verdict, facts, match = item.verdict, item.facts, item.match
     first = verdict.bounced[0] if verdict.bounced else None
     return dict(
@@ -418,11 +418,13 @@ def _row(mailbox: Mailbox, folder: str, uidvalidity: int, item: _Prepared) -> di
         message_id=_clean(verdict.message_id or "", 255), in_reply_to=_clean(" ".join(verdict.in_reply_to), 255),
         references=_clean(" ".join(verdict.references), 20_000), from_address=_clean(verdict.from_address or "", 254),
         from_name=_clean(facts.from_name, 200), to_addresses=_clean(facts.to_addresses, 5_000),
-        subject=_clean(verdict.subject or facts.subject, 998), date=facts.date, text=_clean(facts.text, 50_000),
+        subject=_clean(verdict.subject or facts.subject, 998), date=facts.date and facts.date.isoformat(),
+        text=_clean(facts.text, 50_000),
         raw_size=min(item.fetched.size, 2**31 - 1), kind=str(verdict.kind), kind_reason=_clean(verdict.reason, 300),
         failed_recipient=_clean(first.address if first else "", 254),
         permanent=verdict.permanent if verdict.kind == MessageKind.BOUNCE else None,
-        status_code=_clean(verdict.status_code or "", 16), return_date=verdict.return_date,
+        status_code=_clean(verdict.status_code or "", 16),
+        return_date=verdict.return_date and verdict.return_date.isoformat(),
         match_method=str(match.method), match_detail=_clean(match.detail, 300),
         matched_message_id=match.message.pk if match.message else None,
         enrollment_id=match.enrollment.pk if match.enrollment else None, prospect_id=match.prospect_id,
@@ -442,18 +444,12 @@ def _insert_new(rows: list[dict[str, object]]) -> dict[int, int]:
     if not rows:
         return {}
     received = timezone.now().isoformat()
-    payload = json.dumps([{**row, "received_at": received} for row in rows], default=_json_value, ensure_ascii=False)
+    payload = json.dumps([{**row, "received_at": received} for row in rows], ensure_ascii=False)
     # Undecodable header bytes survive parsing as lone surrogates, which no UTF-8 text can hold.
     payload = payload.encode("utf-8", "replace").decode("utf-8")
     with connection.cursor() as cursor:
         cursor.execute(_insert_sql(tuple(rows[0])), [payload])
         return dict(cursor.fetchall())
-
-
-def _json_value(value: object) -> str:
-    if isinstance(value, date):  # dates and datetimes (aware): ISO 8601, as PostgreSQL reads them
-        return value.isoformat()
-    raise TypeError(f"cannot store {type(value).__name__} in an inbound row")
 
 
 @functools.cache
