@@ -14,7 +14,7 @@ What it does, all on this machine and without the internet:
    (the median run). Target: at least 100,000 links per second.
 
 Options: ``--rows N`` (default 1,000,000), ``--seed S``, ``--runs N`` (default 3),
-``--port P`` (default 55492, or LINKCRM_BENCH_AUDIT_PG_PORT), ``--fresh``, ``--keep``.
+``--port P`` (default 55488, or LINKCRM_BENCH_AUDIT_PG_PORT), ``--fresh``, ``--keep``.
 """
 
 from __future__ import annotations
@@ -164,7 +164,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--port", type=int, default=int(os.environ.get("LINKCRM_BENCH_AUDIT_PG_PORT", "55492")))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("LINKCRM_BENCH_AUDIT_PG_PORT", "55488")))
     parser.add_argument("--fresh", action="store_true", help="rebuild the dataset")
     parser.add_argument("--keep", action="store_true", help="leave the bench PostgreSQL running")
     bench(parser.parse_args(argv))
