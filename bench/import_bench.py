@@ -14,7 +14,10 @@ What it does, all on this machine and without the internet:
 5. re-imports the same file (must change nothing: every row keeps its xmin);
 6. imports a 300,000-row file into another site to show memory is flat in file size (its
    caches and chunk queue are already full: a bigger file adds nothing);
-7. stops PostgreSQL. The last line is machine-readable:
+7. prints, under each import, the loader's seconds per phase (audit.loading logs them at
+   DEBUG): where the time went, with the chunk phases running beside the parsing;
+8. prints the load average: the machine is shared, and every figure moves with it;
+9. stops PostgreSQL. The last line is machine-readable:
    ``RESULT import rows_per_s=<n> ratio_vs_copy=<x> reimport_rows_per_s=<n> peak_mb=<n>``
 
 Options: ``--rows N`` (default 1,000,000), ``--seed S``, ``--port P`` (default 55472, or
