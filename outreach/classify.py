@@ -30,6 +30,7 @@ from email.message import Message
 from typing import TypedDict
 
 from outreach.autoreply import (
+    _AUTO_HEADERS,
     apple_return_date,
     body_signal,
     bulk_precedence,
@@ -66,6 +67,8 @@ from outreach.mailparts import (
 logger = logging.getLogger(__name__)
 
 _IDENTITY_HEADERS = ("From", "To", "Subject", "Date", "Message-ID")
+# Headers without which a header block has no auto-reply or bounce header signal.
+_SIGNAL_HEADERS = frozenset({"x-failed-recipients", "auto-submitted", *(name.lower() for name, _ in _AUTO_HEADERS)})
 # Content types whose header block alone cannot be a report, a bounce or a complaint.
 _PLAIN_TYPES = frozenset({"", "text/plain", "text/html", "multipart/alternative", "multipart/mixed",
                           "multipart/related", "multipart/signed"})  # fmt: skip
@@ -164,7 +167,7 @@ def _plain_verdict(
 ) -> Classification | None:
     """Rules 2, 7 and 8 for a header block with no other signal; None when a fuller look is needed."""
     ctype = block.text("Content-Type").split(";", 1)[0].strip().lower()
-    if ctype not in _PLAIN_TYPES or block.has("X-Failed-Recipients") or header_signal(block) is not None:
+    if ctype not in _PLAIN_TYPES or (block.has_any(_SIGNAL_HEADERS) and _signal(block)):
         return None
     if not any(block.text(name) for name in _IDENTITY_HEADERS):
         return None
@@ -185,6 +188,10 @@ def _plain_verdict(
         if block.text(name) and not answers_us:
             return Classification(MessageKind.BULK, f"{name} header (mailing list or newsletter)", **facts)
     return Classification(MessageKind.REPLY, "no automatic, delivery or list signals", **facts)
+
+
+def _signal(block: HeaderBlock) -> bool:
+    return block.has("X-Failed-Recipients") or header_signal(block) is not None
 
 
 def body_may_matter(block: HeaderBlock | None) -> bool:

@@ -284,7 +284,10 @@ class HeaderBlock:
         key = name.lower()
         decoded = self._decoded.get(key)
         if decoded is None:
-            decoded = self._decoded[key] = [collapse(_decode_words(v)) for v in self._raw.get(key, ())]
+            raw = self._raw.get(key)
+            if raw is None:
+                return []
+            decoded = self._decoded[key] = [collapse(_decode_words(v)) for v in raw]
         return decoded
 
     def text(self, name: str) -> str:
@@ -295,3 +298,7 @@ class HeaderBlock:
     def has(self, name: str) -> bool:
         """Whether header ``name`` is present at all (even empty)."""
         return name.lower() in self._raw
+
+    def has_any(self, lower_names: frozenset[str]) -> bool:
+        """Whether any of ``lower_names`` (lower-case header names) is present."""
+        return not lower_names.isdisjoint(self._raw)
