@@ -9,6 +9,10 @@ crash mid-batch leaves the batch unstored, unapplied and unacknowledged, so the 
 fetches it again and nothing is lost or applied twice. Rows are unique per mailbox and
 Message-ID (``dedupe_key``), so a UIDVALIDITY change — the server renumbered the folder —
 is answered by reading the folder again from UID 1 and skipping what is already stored.
+
+A batch is read in two FETCHes: the header block of every message, then the whole message
+only where the body matters (``_fetch_batch``). Most of a mailbox has nothing to do with our
+threads and is judged and stored from its headers alone (``classify_headers``).
 """
 
 from __future__ import annotations
@@ -313,11 +317,13 @@ def _prepare(
 def _classified(
     context: _Context, folder: str, fetched: FetchedMessage, found: Candidates, lookup: BatchLookup
 ) -> _Prepared:
+    """One message judged: from its header block (unless the body matters) or from its whole text."""
     received = _aware(fetched.internal_date)
     ours = lookup.our_ids_in(found)
+    sent = folder == context.mailbox.sent_folder
     if fetched.headers_only:
         block = HeaderBlock.parse(fetched.raw)
-        if _needs_body(block, found, lookup):
+        if not sent and _needs_body(block, found, lookup):
             # Judged from its whole text in a moment: no need to judge its headers first.
             return _Prepared(fetched, _PENDING, found, _NO_FACTS, needs_body=True)
         verdict = classify_headers(fetched.raw, our_addresses=context.our_addresses, our_message_ids=ours,
@@ -326,7 +332,7 @@ def _classified(
         block = None
         verdict = classify_message(fetched.raw, our_addresses=context.our_addresses, our_message_ids=ours,
                                    received_at=received)  # fmt: skip
-    if folder == context.mailbox.sent_folder and verdict.kind != MessageKind.OWN:
+    if sent and verdict.kind != MessageKind.OWN:
         # Whatever it looks like, a message in our Sent folder is one we sent.
         verdict = _as_own(verdict, f"in the Sent folder ({verdict.kind}: {verdict.reason})")
     facts = block_facts(block) if block is not None else row_facts(fetched.raw)
