@@ -31,15 +31,18 @@ def thread(stack, alice) -> Thread:
     return start_thread(mailbox, make_project("Tools", alice), "example.org", by=alice)
 
 
-def _stranger(thread: Thread, *, subject: str = "Lunch?", message_id: bool = True) -> bytes:
+def _stranger(
+    thread: Thread, *, subject: str = "Lunch?", text: str = BODY, sender: str = "Sam Stranger <sam@elsewhere.test>",
+    message_id: bool = True,
+) -> bytes:  # fmt: skip
     mail = EmailMessage()
-    mail["From"] = "Sam Stranger <sam@elsewhere.test>"
+    mail["From"] = sender
     mail["To"] = thread.mailbox.email
     mail["Subject"] = subject
     mail["Date"] = "Sat, 21 Nov 2026 10:00:00 +0000"
     if message_id:
         mail["Message-ID"] = f"<{secrets.token_hex(8)}@elsewhere.test>"
-    mail.set_content(BODY)
+    mail.set_content(text)
     return bytes(mail)
 
 
@@ -121,13 +124,9 @@ Message-ID: {thread.sent.message_id}\r
 
 
 def test_an_out_of_office_subject_from_a_stranger_is_judged_with_its_body(stack, thread):
-    mail = EmailMessage()
-    mail["From"] = "kim@elsewhere.test"
-    mail["To"] = thread.mailbox.email
-    mail["Subject"] = "Out of office"
-    mail["Message-ID"] = "<ooo-1@elsewhere.test>"
-    mail.set_content("I am away from my desk until Monday with limited access to email.\n")
-    append(stack, thread.mailbox.email, bytes(mail), _stranger(thread, subject="Out of office plans"))
+    away = _stranger(thread, subject="Out of office", sender="kim@elsewhere.test",
+                     text="I am away from my desk until Monday with limited access to email.\n")  # fmt: skip
+    append(stack, thread.mailbox.email, away, _stranger(thread, subject="Out of office plans"))
 
     mailbox_sync(thread.mailbox.pk)
 
