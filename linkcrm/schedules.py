@@ -32,6 +32,7 @@ SCHEDULES: list[Periodic] = [
     Periodic("outreach-send", "outreach.tasks.outbox_sweep_task", 1),
     Periodic("outreach-sync", "outreach.tasks.mailboxes_sync_sweep_task", 2),
     Periodic("reports-digest", "outreach.reports.tasks.digest_weekly_task", 7 * 24 * 60),
+    Periodic("reports-facts", "outreach.reports.tasks.facts_refresh_task", 10),
 ]
 
 

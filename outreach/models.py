@@ -418,3 +418,81 @@ class ReportSubscription(models.Model):
 
     def __str__(self) -> str:
         return f"digest for {self.user_id} ({'on' if self.weekly_digest else 'off'})"
+
+
+# --- report roll-ups (outreach.reports.facts) -------------------------------------------------------
+# Derived rows the reports read instead of re-deriving them from the outbox and the stage log on
+# every page view. They hold nothing that is not in their source rows: `facts_refresh` rebuilds a
+# prospect's rows from scratch, and report queries read live sources for any prospect with rows
+# newer than the roll-up (so figures are exact either way; see docs/reports.md, "Speed").
+
+
+class ReportFactsState(models.Model):
+    """How far one roll-up is built: every source row dated before ``built_upto`` is in it."""
+
+    name = models.CharField(max_length=16, primary_key=True)
+    built_upto = models.DateTimeField()
+    refreshed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} built up to {self.built_upto:%Y-%m-%d %H:%M}"
+
+
+class SentFact(models.Model):
+    """One sent email of a prospect with its report groups and, per group, the prospect's previous send.
+
+    ``prev_*``: when the same prospect was last sent an email of the same group (same sequence,
+    template, …) before this one — so "first of its group in the period" is one comparison, and
+    a period's distinct prospects per group are counted without sorting.
+    """
+
+    message = models.OneToOneField(OutboundMessage, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    prospect_id = models.BigIntegerField()
+    sent_at = models.DateTimeField()
+    sequence_id = models.BigIntegerField(null=True)
+    template_id = models.BigIntegerField(null=True)
+    template_version_id = models.BigIntegerField(null=True)
+    step_position = models.IntegerField(null=True)
+    mailbox_id = models.BigIntegerField()
+    prev_any = models.DateTimeField(null=True)
+    prev_sequence = models.DateTimeField(null=True)
+    prev_template = models.DateTimeField(null=True)
+    prev_version = models.DateTimeField(null=True)
+    prev_step = models.DateTimeField(null=True)
+    prev_mailbox = models.DateTimeField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["sent_at"], name="sentfact_sent_at_idx"),
+            models.Index(fields=["prospect_id"], name="sentfact_prospect_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"sent {self.message_id} to prospect {self.prospect_id}"
+
+
+class StageFact(models.Model):
+    """One stage-log move with what the funnel needs about the prospect's other moves.
+
+    ``prev_same_at``: the prospect's previous move into the same stage; ``left_at``: its next
+    move at all (the end of this stay); ``reached``: it later (or at the same moment) moved into
+    a stage further along the ordered funnel.
+    """
+
+    change = models.OneToOneField("prospects.StageChange", on_delete=models.CASCADE, primary_key=True,
+                                  related_name="+")  # fmt: skip
+    prospect_id = models.BigIntegerField()
+    to_stage = models.CharField(max_length=20)
+    created_at = models.DateTimeField()
+    prev_same_at = models.DateTimeField(null=True)
+    left_at = models.DateTimeField(null=True)
+    reached = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["created_at"], name="stagefact_created_at_idx"),
+            models.Index(fields=["prospect_id"], name="stagefact_prospect_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"move {self.change_id} of prospect {self.prospect_id} to {self.to_stage}"

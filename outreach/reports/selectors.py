@@ -31,6 +31,7 @@ from linkcrm.permissions import has_role
 from outreach.choices import MessageKind, OutboxStatus
 from outreach.models import EmailTemplate, Mailbox, TemplateVersion
 from outreach.models import Sequence as OutreachSequence
+from outreach.reports import facts
 from outreach.reports.formulas import rate
 from prospects.choices import STAGE_RANK, PipelineKind, Stage
 from prospects.linkcheck import LOSS_STATUSES
@@ -68,13 +69,25 @@ class ReportFilter:
         """The first moment after the period (midnight after ``end``)."""
         return datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=ZoneInfo(self.tz))
 
+    def month_starts(self) -> list[datetime]:
+        """The first moment of every calendar month (in ``tz``) touching the period, in order.
+
+        Queries bucket a time into its month with ``width_bucket`` over these instants: a binary
+        search, where converting every row's time to local time would cost a time-zone lookup each.
+        """
+        first, months = self.start.replace(day=1), []
+        while first <= self.end:
+            months.append(datetime.combine(first, time.min, tzinfo=ZoneInfo(self.tz)))
+            first = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        return months
+
     def params(self) -> dict[str, Any]:
         """The bound parameters every report query may use."""
         return {
             "start": self.start_at, "end": self.end_at, "project": self.project_id, "uid": self.user_id,
             "tz": self.tz, "pipeline": PipelineKind.ACQUISITION, "sent": OutboxStatus.SENT,
             "reply": MessageKind.REPLY, "bounce": MessageKind.BOUNCE, "acquired": Stage.LINK_ACQUIRED,
-            "loss": sorted(LOSS_STATUSES), "active": list(ACTIVE_STAGES),
+            "loss": sorted(LOSS_STATUSES), "active": list(ACTIVE_STAGES), "months": self.month_starts(),
         }  # fmt: skip
 
 
@@ -136,70 +149,44 @@ class FunnelRow:
         return None if self.converted is None else rate(self.converted, self.entered)
 
 
-# Whatever the funnel needs about a move made in the period — a later move into the next stage,
-# the next move at all — happens at or after the period's start. So one range of the stage log,
-# ``created_at >= start`` (the created_at index), holds everything: no probe per row, no scan of
-# older history. ``tail`` carries each row's next move (LEAD over the prospect's rows).
-_TAIL_CTE = """
-WITH tail AS MATERIALIZED (
-  SELECT c.prospect_id, c.to_stage, c.created_at,
-         lead(c.created_at) OVER (PARTITION BY c.prospect_id ORDER BY c.created_at, c.id) AS left_at
-  FROM prospects_stagechange c JOIN prospects_prospect p ON p.id = c.prospect_id
-  WHERE c.created_at >= %(start)s AND {scope}
+# The period's moves come from the stage roll-up (outreach.reports.facts): each move knows the
+# prospect's previous move into the same stage, its next move and whether the prospect later got
+# further, so entered/converted are plain counts of "first move into the stage in the period"
+# and the medians need no window over the log. Prospects with unsettled moves are computed live.
+_FUNNEL_SQL = """
+WITH live_stages AS MATERIALIZED ({live}),
+moves AS (
+  SELECT f.to_stage, f.created_at, f.left_at, f.reached,
+         (f.prev_same_at IS NULL OR f.prev_same_at < %(start)s) AS first_in_period
+  FROM ({rows}) f JOIN prospects_prospect p ON p.id = f.prospect_id
+  WHERE {scope}
 )
-"""
-
-_FUNNEL_SQL = """{tail}
-SELECT 'entered', {entered_counts}, {converted_counts} FROM (
-  SELECT prospect_id, {entered}, {reached} FROM tail GROUP BY prospect_id
-) per_prospect
-UNION ALL
-SELECT to_stage, percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM left_at - created_at)),
-       count(*), {padding}
-FROM tail WHERE created_at < %(end)s AND left_at IS NOT NULL GROUP BY to_stage
+SELECT to_stage, count(*) FILTER (WHERE first_in_period), count(*) FILTER (WHERE first_in_period AND reached),
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM left_at - created_at))
+         FILTER (WHERE left_at IS NOT NULL),
+       count(*) FILTER (WHERE left_at IS NOT NULL)
+FROM moves GROUP BY to_stage
 """
 
 
-def _funnel_sql(report: ReportFilter) -> tuple[str, dict[str, Any]]:
-    """The funnel query: one row of entered/converted counts, then one row of median seconds per stage."""
-    params = report.params()
-    entered, reached, entered_counts, converted_counts = [], [], [], []
-    for index, stage in enumerate(FUNNEL_STAGES):
-        params[f"s{index}"] = stage
-        entered.append(f"min(created_at) FILTER (WHERE to_stage = %(s{index})s AND created_at < %(end)s) AS e{index}")
-        entered_counts.append(f"count(e{index})::float")
-    for index in range(1, len(ORDERED_STAGES)):
-        params[f"later{index}"] = list(ORDERED_STAGES[index:])
-        # The latest move into this stage or beyond: "reached it at or after entering the previous one".
-        reached.append(f"max(created_at) FILTER (WHERE to_stage = ANY(%(later{index})s)) AS r{index}")
-        converted_counts.append(f"count(*) FILTER (WHERE r{index} >= e{index - 1})::float")
-    columns = len(entered_counts) + len(converted_counts)
-    sql = _FUNNEL_SQL.format(
-        tail=_TAIL_CTE.format(scope=scope_sql(report)), entered=", ".join(entered), reached=", ".join(reached),
-        entered_counts=", ".join(entered_counts), converted_counts=", ".join(converted_counts),
-        padding=", ".join(["NULL::float"] * (columns - 2)),
-    )
-    return sql, params
+def _funnel_sql(report: ReportFilter) -> str:
+    return _FUNNEL_SQL.format(
+        live=facts.LIVE_STAGE_PROSPECTS, scope=scope_sql(report),
+        rows=facts.stage_rows_sql("created_at >= %(start)s AND created_at < %(end)s"),
+    )  # fmt: skip
 
 
 def funnel(report: ReportFilter) -> list[FunnelRow]:
     """Entered, converted to the next stage and median days in stage, for each stage in order."""
-    sql, params = _funnel_sql(report)
-    counts: list[float] = []
-    medians: dict[str, tuple[float, int]] = {}
-    for kind, *values in _fetch(sql, params):
-        if kind == "entered":
-            counts = values
-        else:
-            medians[kind] = (values[0], int(values[1]))
-    n = len(FUNNEL_STAGES)
+    params = {**report.params(), **facts.built_upto()}
+    per_stage = {stage: values for stage, *values in _fetch(_funnel_sql(report), params)}
     labels = dict(Stage.choices)
     result = []
     for index, stage in enumerate(FUNNEL_STAGES):
-        seconds, stays = medians.get(stage, (None, 0))
+        entered, converted, seconds, stays = per_stage.get(stage, (0, 0, None, 0))
         result.append(FunnelRow(
-            stage=stage, label=labels[stage], entered=int(counts[index]),
-            converted=int(counts[n + index]) if index < len(ORDERED_STAGES) - 1 else None,
+            stage=stage, label=labels[stage], entered=entered,
+            converted=converted if index < len(ORDERED_STAGES) - 1 else None,
             median_days=None if seconds is None else round(seconds / 86400, 1), stays=stays,
         ))  # fmt: skip
     return result
@@ -239,40 +226,74 @@ DIMENSIONS: dict[str, str] = {
     "step": "step_position", "mailbox": "mailbox_id", "assignee": "assignee_id", "month": "month",
 }  # fmt: skip
 
+# Emails of the period from the sent-email roll-up (outreach.reports.facts): each knows when its
+# prospect was last sent an email of the same group, so a group's distinct prospects are the
+# emails that are the first of their group in the period — plain counts, hashed in one pass for
+# every grouping set (no per-group sort of the period's emails). The month's "first" compares the
+# prospect's previous email with the later of the period's start and the month's start; the
+# assignee is the prospect's, so its "first" is the prospect's first email of the period.
+_FIRST = {
+    "any": "prev_any IS NULL OR prev_any < %(start)s",
+    "sequence": "prev_sequence IS NULL OR prev_sequence < %(start)s",
+    "template": "prev_template IS NULL OR prev_template < %(start)s",
+    "version": "prev_version IS NULL OR prev_version < %(start)s",
+    "step": "prev_step IS NULL OR prev_step < %(start)s",
+    "mailbox": "prev_mailbox IS NULL OR prev_mailbox < %(start)s",
+    "assignee": "prev_any IS NULL OR prev_any < %(start)s",
+    "month": "prev_any IS NULL OR prev_any < greatest(%(start)s, (%(months)s::timestamptz[])[month])",
+}
+_PERIOD_SENT = "sent_at >= %(start)s AND sent_at < %(end)s"
+
 _RATES_SQL = """
-WITH sent AS MATERIALIZED (
-  SELECT m.id, m.prospect_id, m.mailbox_id, m.step_position, m.template_version_id, e.sequence_id,
-         tv.template_id, p.assignee_id, date_trunc('month', m.sent_at AT TIME ZONE %(tz)s)::date AS month
-  FROM outreach_outboundmessage m
-  JOIN prospects_prospect p ON p.id = m.prospect_id
-  LEFT JOIN outreach_enrollment e ON e.id = m.enrollment_id
-  LEFT JOIN outreach_templateversion tv ON tv.id = m.template_version_id
-  WHERE m.status = %(sent)s AND m.sent_at >= %(start)s AND m.sent_at < %(end)s AND {scope}
-), answers AS (
+WITH live_sent AS MATERIALIZED ({live}),
+won AS (
+  -- Prospects that ever moved into Link Acquired (the partial index stagechange_acquired_idx).
+  SELECT DISTINCT prospect_id FROM prospects_stagechange WHERE to_stage = %(acquired)s
+),
+sent AS (
+  SELECT f.*, p.assignee_id, width_bucket(f.sent_at, %(months)s::timestamptz[]) AS month,
+         f.prospect_id IN (SELECT prospect_id FROM won) AS won
+  FROM ({rows}) f JOIN prospects_prospect p ON p.id = f.prospect_id
+  WHERE {scope}
+), cells AS (
+  -- One pass over the period's emails into cells of every group key and flag at once (a few
+  -- thousand; each flag computed once per email), then the grouping sets add the cells up.
+  SELECT sequence_id, template_id, template_version_id, step_position, mailbox_id, assignee_id, month, won,
+         {firsts}, count(*) AS messages
+  FROM sent GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, {first_keys}
+)
+SELECT {groupings}, {columns}, COALESCE(sum(messages), 0)::bigint, {sums}
+FROM cells s GROUP BY GROUPING SETS ((){sets})
+"""
+
+# Replies and bounces are few (thousands a year): the emails they answer are read from the outbox
+# and counted per group with count(DISTINCT …) over that small set.
+_ANSWERS_SQL = """
+WITH answers AS (
   SELECT answered_id, bool_or(kind = %(reply)s) AS replied, bool_or(kind = %(bounce)s AND permanent) AS bounced
   FROM (
     SELECT i.kind, i.permanent, COALESCE(i.matched_message_id, (
              SELECT o.id FROM outreach_outboundmessage o
              WHERE o.enrollment_id = i.enrollment_id AND o.status = %(sent)s AND o.sent_at <= i.received_at
              ORDER BY o.sent_at DESC, o.id DESC LIMIT 1)) AS answered_id
-    FROM outreach_inboundmessage i
-    WHERE i.kind IN (%(reply)s, %(bounce)s) AND i.received_at >= %(start)s
-      AND i.prospect_id IN (SELECT prospect_id FROM sent)
+    FROM outreach_inboundmessage i JOIN prospects_prospect p ON p.id = i.prospect_id
+    WHERE i.kind IN (%(reply)s, %(bounce)s) AND i.received_at >= %(start)s AND {scope}
+      AND EXISTS (SELECT 1 FROM outreach_outboundmessage x WHERE x.prospect_id = i.prospect_id
+                  AND x.status = %(sent)s AND x.sent_at >= %(start)s AND x.sent_at < %(end)s)
   ) resolved
   GROUP BY answered_id
-), won AS (
-  -- Every prospect that ever moved into Link Acquired: one hashed scan of those moves, measured
-  -- faster than an index probe per contacted prospect once a period holds thousands of them.
-  SELECT DISTINCT c.prospect_id FROM prospects_stagechange c WHERE c.to_stage = %(acquired)s
+), s AS (
+  SELECT m.prospect_id, m.mailbox_id, m.step_position, m.template_version_id, e.sequence_id, tv.template_id,
+         p.assignee_id, width_bucket(m.sent_at, %(months)s::timestamptz[]) AS month, a.replied, a.bounced
+  FROM answers a JOIN outreach_outboundmessage m ON m.id = a.answered_id
+  JOIN prospects_prospect p ON p.id = m.prospect_id
+  LEFT JOIN outreach_enrollment e ON e.id = m.enrollment_id
+  LEFT JOIN outreach_templateversion tv ON tv.id = m.template_version_id
+  WHERE m.status = %(sent)s AND m.sent_at >= %(start)s AND m.sent_at < %(end)s AND {scope}
 )
--- count(DISTINCT) sorts each grouping set's rows in memory (work_mem above); measured faster
--- here than first grouping by (group, prospect), which makes one hash entry per pair.
-SELECT {groupings}, {columns}, count(*), count(DISTINCT s.prospect_id),
-       count(DISTINCT s.prospect_id) FILTER (WHERE a.replied),
-       count(DISTINCT s.prospect_id) FILTER (WHERE a.bounced),
-       count(DISTINCT s.prospect_id) FILTER (WHERE w.prospect_id IS NOT NULL)
-FROM sent s LEFT JOIN answers a ON a.answered_id = s.id LEFT JOIN won w ON w.prospect_id = s.prospect_id
-GROUP BY GROUPING SETS ((){sets})
+SELECT {groupings}, {columns}, count(DISTINCT s.prospect_id) FILTER (WHERE s.replied),
+       count(DISTINCT s.prospect_id) FILTER (WHERE s.bounced)
+FROM s GROUP BY GROUPING SETS ((){sets})
 """
 
 
@@ -284,25 +305,57 @@ class Rates:
     breakdowns: dict[str, list[RateRow]]
 
 
-def outreach_rates(report: ReportFilter, dimensions: Sequence[str] = tuple(DIMENSIONS)) -> Rates:
-    """Totals and breakdowns of contacted/replied/bounced/won prospects, in one GROUPING SETS query."""
+def _grouped_rows(
+    sql: str, params: dict[str, Any], dimensions: Sequence[str]
+) -> dict[tuple[str, Any], tuple[Any, ...]]:
+    """Run a GROUPING SETS query; its rows keyed by (dimension or "", group key)."""
     columns = [f"s.{DIMENSIONS[name]}" for name in dimensions]
-    sql = _RATES_SQL.format(
-        scope=scope_sql(report),
-        groupings=", ".join(f"GROUPING({column})" for column in columns) if columns else "0",
-        columns=", ".join(columns) if columns else "NULL",
-        sets="".join(f", ({column})" for column in columns),
-    )
+    sql = sql.replace("{groupings}", ", ".join(f"GROUPING({column})" for column in columns) if columns else "0")
+    sql = sql.replace("{columns}", ", ".join(columns) if columns else "NULL")
+    sql = sql.replace("{sets}", "".join(f", ({column})" for column in columns))
     width = max(len(columns), 1)
-    total = RateRow(None, "All", 0, 0, 0, 0, 0)
-    raw: dict[str, list[tuple[Any, ...]]] = {name: [] for name in dimensions}
-    for row in _fetch(sql, report.params()):
-        flags, keys, counts = row[:width], row[width:2 * width], row[2 * width:]
+    result: dict[tuple[str, Any], tuple[Any, ...]] = {}
+    for row in _fetch(sql, params):
+        flags, keys, values = row[:width], row[width : 2 * width], row[2 * width :]
         grouped = [name for name, flag in zip(dimensions, flags, strict=False) if flag == 0]
         if not grouped or not columns:
-            total = RateRow(None, "All", *counts)
+            result[("", None)] = values
         else:
-            raw[grouped[0]].append((keys[dimensions.index(grouped[0])], *counts))
+            result[(grouped[0], keys[dimensions.index(grouped[0])])] = values
+    return result
+
+
+def outreach_rates(report: ReportFilter, dimensions: Sequence[str] = tuple(DIMENSIONS)) -> Rates:
+    """Totals and breakdowns of contacted/replied/bounced/won prospects (two GROUPING SETS queries)."""
+    names = ("any", *dimensions)
+    firsts = ", ".join(f"({_FIRST[name]}) AS f{i}" for i, name in enumerate(names))
+    first_keys = ", ".join(str(9 + i) for i in range(len(names)))
+    sums = ", ".join(
+        f"COALESCE(sum(messages) FILTER (WHERE f{i}), 0)::bigint,"
+        f" COALESCE(sum(messages) FILTER (WHERE f{i} AND won), 0)::bigint"
+        for i in range(len(names))
+    )
+    sent_sql = _RATES_SQL.format(
+        live=facts.LIVE_SENT_PROSPECTS, rows=facts.sent_rows_sql(_PERIOD_SENT), scope=scope_sql(report),
+        firsts=firsts, first_keys=first_keys, sums=sums, groupings="{groupings}", columns="{columns}", sets="{sets}",
+    )  # fmt: skip
+    params = {**report.params(), **facts.built_upto()}
+    sent = _grouped_rows(sent_sql, params, dimensions)
+    answers = _grouped_rows(_ANSWERS_SQL.replace("{scope}", scope_sql(report)), params, dimensions)
+    total = RateRow(None, "All", 0, 0, 0, 0, 0)
+    raw: dict[str, list[tuple[Any, ...]]] = {name: [] for name in dimensions}
+    months = [start.date() for start in params["months"]]
+    for (name, key), (messages, *counts) in sent.items():
+        # counts holds (first, first and won) per name in ``names``: this row's pair is its own name's.
+        index = names.index(name or "any")
+        contacted, won = counts[2 * index], counts[2 * index + 1]
+        replied, bounced = answers.get((name, key), (0, 0))
+        if name:
+            # Months come back as their position in params["months"] (1-based, width_bucket's).
+            shown = months[key - 1] if name == "month" and key is not None else key
+            raw[name].append((shown, messages, contacted, replied, bounced, won))
+        else:
+            total = RateRow(None, "All", messages, contacted, replied, bounced, won)
     return Rates(total, {name: _labelled(name, rows) for name, rows in raw.items()})
 
 
