@@ -25,7 +25,7 @@ import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from datetime import time as dtime
 from zoneinfo import ZoneInfo
 
@@ -371,6 +371,18 @@ def _complete_lookup(lookup: BatchLookup, prepared: list[_Prepared], mailbox_id:
     lookup_addresses(lookup, addresses, mailbox_id=mailbox_id)
 
 
+def _event_moment(internal_date: datetime | None) -> datetime:
+    """When a message's consequences happened, for automation's "not over a later person" rule.
+
+    INTERNALDATE has whole seconds: the message arrived somewhere in [t, t+1s). Taking the end
+    of that second (never past now) keeps a person's move made in the same second as the
+    arrival from silently cancelling the reply's move.
+    """
+    now = timezone.now()
+    moment = _aware(internal_date)
+    return now if moment is None else min(moment + timedelta(seconds=1), now)
+
+
 def _aware(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
@@ -514,7 +526,7 @@ def _apply_safely(context: _Context, inbound_id: int, item: _Prepared) -> None:
 def _apply(context: _Context, item: _Prepared) -> None:
     """What a new message means for its thread (automation.py does the prospect side)."""
     verdict, enrollment = item.verdict, item.match.enrollment
-    at = _aware(item.fetched.internal_date) or timezone.now()
+    at = _event_moment(item.fetched.internal_date)
     if verdict.kind == MessageKind.REPLY and enrollment is not None:
         automation.on_reply(enrollment=enrollment, received_at=at, from_address=verdict.from_address or "")
     elif verdict.kind == MessageKind.AUTO_REPLY and enrollment is not None and verdict.return_date:
