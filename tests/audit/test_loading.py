@@ -237,6 +237,23 @@ def test_a_refdomains_export_merges_authority_ip_country_and_dates(site):
     assert snapshot(with_xmin=True) == before
 
 
+def test_a_refdomains_export_cannot_make_a_domain_with_live_links_lost(site):
+    load(site, [link(1), link(2)])  # ref1.org and ref2.org, one live link each
+    lost_row = RefDomainRow(2, "ref1.org", 44, 0, None, "", "2023-01-01", "2025-05-30", "2025-05-30")
+    load(site, [lost_row], kind=ImportKind.REFDOMAINS)
+    ref1 = RefDomain.objects.get(site=site, domain="ref1.org")
+    assert (ref1.backlinks, ref1.lost_at, ref1.semrush_ascore) == (1, None, 44)  # recounted from its links
+
+
+def test_a_later_import_recounts_the_domains_whose_links_changed(site):
+    load(site, [link(1), link(2)], on=dt.date(2025, 6, 1))
+    refs = {r.domain: r.xmin for r in RefDomain.objects.extra(select={"xmin": "xmin::text"})}
+    load(site, [link(1), link(2, nofollow=True)], on=dt.date(2025, 7, 1))
+    after = {r.domain: (r.xmin, r.follow_backlinks) for r in RefDomain.objects.extra(select={"xmin": "xmin::text"})}
+    assert after["ref1.org"][0] == refs["ref1.org"]  # untouched: not even rewritten
+    assert after["ref2.org"][0] != refs["ref2.org"] and after["ref2.org"][1] == 0
+
+
 def test_a_refdomain_row_with_a_bad_ip_is_reported(site):
     result = load(
         site, [RefDomainRow(2, "a.com", ip="999.1.1.1"), RefDomainRow(3, "b.com")], kind=ImportKind.REFDOMAINS
