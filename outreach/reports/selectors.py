@@ -262,8 +262,8 @@ won AS (
 ),
 sent AS (
   SELECT f.*, p.assignee_id, width_bucket(f.sent_at, %(months)s::timestamptz[]) AS month,
-         f.prospect_id IN (SELECT prospect_id FROM won) AS won
-  FROM ({rows}) f JOIN prospects_prospect p ON p.id = f.prospect_id
+         w.prospect_id IS NOT NULL AS won
+  FROM ({rows}) f JOIN prospects_prospect p ON p.id = f.prospect_id LEFT JOIN won w ON w.prospect_id = f.prospect_id
   WHERE {scope}
 ), cells AS (
   -- One pass over the period's emails into cells of every group key and flag at once (a few
