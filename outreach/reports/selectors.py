@@ -337,13 +337,14 @@ def _grouped_rows(
 
 def outreach_rates(report: ReportFilter, dimensions: Sequence[str] = tuple(DIMENSIONS)) -> Rates:
     """Totals and breakdowns of contacted/replied/bounced/won prospects (two GROUPING SETS queries)."""
-    names = ("any", *dimensions)
-    firsts = ", ".join(f"({_FIRST[name]}) AS f{i}" for i, name in enumerate(names))
-    first_keys = ", ".join(str(9 + i) for i in range(len(names)))
+    # One flag per distinct "first of its group" condition (the total's and the assignee's are one).
+    conditions = list(dict.fromkeys(_FIRST[name] for name in ("any", *dimensions)))
+    firsts = ", ".join(f"({condition}) AS f{i}" for i, condition in enumerate(conditions))
+    first_keys = ", ".join(str(9 + i) for i in range(len(conditions)))
     sums = ", ".join(
         f"COALESCE(sum(messages) FILTER (WHERE f{i}), 0)::bigint,"
         f" COALESCE(sum(messages) FILTER (WHERE f{i} AND won), 0)::bigint"
-        for i in range(len(names))
+        for i in range(len(conditions))
     )
     sent_sql = _RATES_SQL.format(
         live=facts.LIVE_SENT_PROSPECTS, rows=facts.sent_rows_sql(_PERIOD_SENT), scope=scope_sql(report),
@@ -356,8 +357,8 @@ def outreach_rates(report: ReportFilter, dimensions: Sequence[str] = tuple(DIMEN
     raw: dict[str, list[tuple[Any, ...]]] = {name: [] for name in dimensions}
     months = [start.date() for start in params["months"]]
     for (name, key), (messages, *counts) in sent.items():
-        # counts holds (first, first and won) per name in ``names``: this row's pair is its own name's.
-        index = names.index(name or "any")
+        # counts holds (first, first and won) per condition: this row's pair is its own group's.
+        index = conditions.index(_FIRST[name or "any"])
         contacted, won = counts[2 * index], counts[2 * index + 1]
         replied, bounced = answers.get((name, key), (0, 0))
         if name:
