@@ -428,10 +428,13 @@ class ReportSubscription(models.Model):
 
 
 class ReportFactsState(models.Model):
-    """How far one roll-up is built: every source row dated before ``built_upto`` is in it."""
+    """How far one roll-up is built: every source row dated before ``built_upto`` (and inserted up to
+    ``built_upto_id``) is in it."""
 
     name = models.CharField(max_length=16, primary_key=True)
     built_upto = models.DateTimeField()
+    # ...and every source row with an id up to this one (rows written with a date in the past).
+    built_upto_id = models.BigIntegerField(default=0)
     refreshed_at = models.DateTimeField()
 
     def __str__(self) -> str:

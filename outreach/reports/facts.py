@@ -6,11 +6,12 @@ every page view. Each roll-up row instead carries, per group, *when the prospect
 of the same group before* (``prev_*``), so "the first of its group in the period" is a
 comparison with the period's start, and the distinct prospects of a group are a plain count.
 
-Exactness: a roll-up (``ReportFactsState.built_upto`` = T) holds, for every prospect without
-source rows dated at or after T, rows computed from *all* of that prospect's source rows.
-Prospects with a source row dated at or after T are computed live from the source tables by the
-same SELECT (``*_FACTS_SQL``), inside the same statement as the roll-up read. So a report gives
-the same figures whether the roll-up is fresh, stale or empty; only its speed changes.
+Exactness: a roll-up (``ReportFactsState``: ``built_upto`` = T, ``built_upto_id`` = W) holds,
+for every prospect without source rows dated at or after T or inserted after W (id > W), rows
+computed from *all* of that prospect's source rows. Other prospects are computed live from the
+source tables by the same SELECT (``*_FACTS_SQL``), inside the report's statement. So a report
+gives the same figures whether the roll-up is fresh, stale or empty; only its speed changes.
+W catches rows written with a date in the past (the demo loader backdates its history).
 
 T is "now minus ``SETTLE``" (a source row is visible long before that: a send or a stage change
 commits within seconds of the time it records) and, for sent emails, never later than the claim
@@ -18,7 +19,7 @@ time of an email still in flight (sending, retry, in doubt): reconciling one mar
 its claim time, in the past.
 
 The roll-up is refreshed by ``facts_refresh`` (scheduled, ``reports-facts`` in
-linkcrm/schedules.py): it rebuilds only the prospects with source rows dated in [old T, new T).
+linkcrm/schedules.py): it rebuilds only the prospects with source rows new since its last run.
 """
 
 # ruff: noqa: S608 - SQL assembled from this module's constants; every value is bound
@@ -88,17 +89,26 @@ WHERE {{where}}
 # report's statement is harmless, as it only moves T forward and rebuilds prospects completely.
 LIVE_SENT_PROSPECTS = (
     f"SELECT DISTINCT prospect_id FROM outreach_outboundmessage WHERE status = '{OutboxStatus.SENT.value}'"
-    " AND prospect_id IS NOT NULL AND sent_at >= %(sent_upto)s"
+    " AND prospect_id IS NOT NULL AND (sent_at >= %(sent_upto)s OR id > %(sent_upto_id)s)"
 )
-LIVE_STAGE_PROSPECTS = "SELECT DISTINCT prospect_id FROM prospects_stagechange WHERE created_at >= %(stages_upto)s"
+LIVE_STAGE_PROSPECTS = (
+    "SELECT DISTINCT prospect_id FROM prospects_stagechange"
+    " WHERE created_at >= %(stages_upto)s OR id > %(stages_upto_id)s"
+)
 
 
-def built_upto() -> dict[str, datetime | str]:
-    """Each roll-up's T as query parameters ``sent_upto`` and ``stages_upto`` ('-infinity' if never built)."""
+def built_upto() -> dict[str, datetime | str | int]:
+    """Each roll-up's T and W as query parameters (``sent_upto``, ``sent_upto_id``, ``stages_upto``, …).
+
+    Never built: T is '-infinity', so every prospect is read live.
+    """
     with connection.cursor() as cursor:
-        cursor.execute("SELECT name, built_upto FROM outreach_reportfactsstate")
-        built = dict(cursor.fetchall())
-    return {f"{name}_upto": built.get(name, "-infinity") for name in (SENT, STAGES)}
+        cursor.execute("SELECT name, built_upto, built_upto_id FROM outreach_reportfactsstate")
+        built = {name: (upto, upto_id) for name, upto, upto_id in cursor.fetchall()}
+    params: dict[str, datetime | str | int] = {}
+    for name in (SENT, STAGES):
+        params[f"{name}_upto"], params[f"{name}_upto_id"] = built.get(name, ("-infinity", 0))
+    return params
 
 
 def sent_rows_sql(period: str) -> str:
@@ -164,20 +174,28 @@ def _target(source: _Source, now: datetime) -> datetime:
 
 
 def _refresh_one(source: _Source, now: datetime) -> Refresh:
-    """Rebuild the prospects with source rows dated in [old T, new T) and move T (one transaction, locked)."""
+    """Rebuild the prospects with source rows new since the last run, move T and W (one transaction, locked).
+
+    New: dated at or after the old T, or inserted after the old W (a row written with a date in
+    the past, as the demo loader does, is new by its id).
+    """
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"report-facts-{source.name}"])
-        cursor.execute("SELECT built_upto FROM outreach_reportfactsstate WHERE name = %s", [source.name])
-        row = cursor.fetchone()
-        old = row[0] if row else None
+        cursor.execute("SELECT built_upto, built_upto_id FROM outreach_reportfactsstate WHERE name = %s",
+                       [source.name])  # fmt: skip
+        old, old_id = cursor.fetchone() or (None, 0)
         new = _target(source, now)
-        if old is not None and new <= old:
+        cursor.execute(f"SELECT COALESCE(max(id), 0) FROM {source.table}")
+        new_id = cursor.fetchone()[0]
+        if old is not None and new <= old and new_id <= old_id:
             return Refresh(source.name, old, 0, 0)
+        new = new if old is None else max(new, old)
+        params = {"old": old, "old_id": old_id, "new": new, "new_id": new_id}
         cursor.execute(
             f"CREATE TEMPORARY TABLE report_dirty ON COMMIT DROP AS SELECT DISTINCT prospect_id FROM {source.table}"
-            f" WHERE prospect_id IS NOT NULL AND {source.time_column} < %(new)s"
-            + ("" if old is None else f" AND {source.time_column} >= %(old)s"),
-            {"old": old, "new": new},
+            " WHERE prospect_id IS NOT NULL"
+            + ("" if old is None else f" AND ({source.time_column} >= %(old)s OR id > %(old_id)s)"),
+            params,
         )
         prospects = cursor.rowcount
         if old is None:
@@ -188,15 +206,16 @@ def _refresh_one(source: _Source, now: datetime) -> Refresh:
             )
         alias = "m" if source.name == SENT else "c"
         where = (f"{alias}.prospect_id IN (SELECT prospect_id FROM report_dirty)"
-                 f" AND {alias}.{source.time_column} < %(new)s")  # fmt: skip
+                 f" AND {alias}.{source.time_column} < %(new)s AND {alias}.id <= %(new_id)s")  # fmt: skip
         cursor.execute(f"INSERT INTO {source.facts_table} ({source.columns}) "
-                       + source.facts_sql.format(where=where), {"new": new})  # fmt: skip
+                       + source.facts_sql.format(where=where), params)  # fmt: skip
         rows = cursor.rowcount
         cursor.execute("DROP TABLE report_dirty")  # ON COMMIT would be too late inside an outer transaction
         cursor.execute(
-            "INSERT INTO outreach_reportfactsstate (name, built_upto, refreshed_at) VALUES (%s, %s, %s)"
-            " ON CONFLICT (name) DO UPDATE SET built_upto = EXCLUDED.built_upto, refreshed_at = EXCLUDED.refreshed_at",
-            [source.name, new, now],
+            "INSERT INTO outreach_reportfactsstate (name, built_upto, built_upto_id, refreshed_at)"
+            " VALUES (%s, %s, %s, %s) ON CONFLICT (name) DO UPDATE SET built_upto = EXCLUDED.built_upto,"
+            " built_upto_id = EXCLUDED.built_upto_id, refreshed_at = EXCLUDED.refreshed_at",
+            [source.name, new, new_id, now],
         )
     return Refresh(source.name, new, prospects, rows)
 

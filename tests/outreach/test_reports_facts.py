@@ -73,6 +73,22 @@ def test_a_refresh_rebuilds_only_the_prospects_with_new_rows(funnel_world, rates
     assert all_figures() == [figures(report) for report in FILTERS]
 
 
+def test_rows_written_with_a_past_date_after_the_rollup_count_by_their_id(funnel_world, rates_world):
+    facts_refresh(w.at(6, 1))  # covers every date of the worlds
+    p3 = funnel_world.prospects.get(domain="p3.example")
+    w.change(p3, "to_contact", w.at(3, 3), "in_progress")  # dated before T, as the demo loader writes
+    q2 = rates_world["project"].prospects.get(domain="q2.example")
+    w.sent(q2.enrollments.get(), 2, rates_world["v2"], w.at(3, 7))
+    with_rollup = all_figures()
+    assert {row.stage: row.entered for row in funnel(ReportFilter(**MARCH))}["to_contact"] == 4
+    assert counts(outreach_rates(ReportFilter(**MARCH)).total) == (6, 4, 2, 1, 1)
+    sent, stages = facts_refresh(w.at(6, 1))  # same T: only the new ids make prospects new
+    assert (sent.prospects, stages.prospects) == (1, 1)
+    assert all_figures() == with_rollup
+    ReportFactsState.objects.all().delete()
+    assert all_figures() == with_rollup
+
+
 def test_an_email_in_flight_holds_the_rollup_back(rates_world):
     q5 = rates_world["project"].prospects.get(domain="q5.example")
     w.OutboundMessage.objects.filter(prospect=q5).update(status="unknown", claimed_at=w.at(3, 5))
