@@ -198,8 +198,8 @@ def _refresh_one(source: _Source, now: datetime) -> Refresh:
             params,
         )
         prospects = cursor.rowcount
-        if old is None:
-            cursor.execute(f"TRUNCATE {source.facts_table}")
+        if old is None:  # DELETE, not TRUNCATE: reports keep reading while the first build runs
+            cursor.execute(f"DELETE FROM {source.facts_table}")
         else:
             cursor.execute(
                 f"DELETE FROM {source.facts_table} WHERE prospect_id IN (SELECT prospect_id FROM report_dirty)"
