@@ -142,7 +142,7 @@ _DOMAIN_MARKS = {
 _LINK_MARKS = {
     "sitewide": "b.sitewide",
     "many_external": "b.external_links > %(external_max)s",
-    "spam_words": "lower((b.source_url || ' ' || b.source_title) COLLATE \"C\") LIKE ANY (%(spam_words)s)",
+    "spam_words": "s.id IS NOT NULL",  # found beforehand, in parallel: see _spam_table
     "low_authority": "COALESCE(b.semrush_domain_ascore, b.ahrefs_dr, d.authority) < %(low_authority)s",
     "provider_spam": "b.ahrefs_is_spam",
     "provider_toxic": "b.semrush_toxic_score >= 60",
@@ -249,7 +249,7 @@ def toxicity_score_site(
         cursor.execute("SELECT pg_advisory_xact_lock(7406, %s)", [site.id])
         cursor.execute("SET LOCAL jit = off")  # one pass over the rows: compiling does not pay
         # ON COMMIT DROP does not fire when the caller's transaction is still open (a savepoint).
-        cursor.execute("DROP TABLE IF EXISTS pg_temp.tox_anchor, pg_temp.tox_domain")
+        cursor.execute("DROP TABLE IF EXISTS pg_temp.tox_anchor, pg_temp.tox_domain, pg_temp.tox_spam")
         # Hash joins on the domain facts (in memory) beat walking 1M links in domain order.
         cursor.execute(
             "SET LOCAL work_mem = '256MB'; SET LOCAL enable_mergejoin = off; SET LOCAL enable_nestloop = off"
@@ -259,6 +259,7 @@ def toxicity_score_site(
         report(STEPS[1], 1)
         params = _params(site)
         _domain_table(cursor, params, use_provider_flags)
+        _spam_table(cursor, params)
         cursor.execute("DELETE FROM audit_linktoxicity WHERE site_id = %(site)s", params)
         cursor.execute("DELETE FROM audit_refdomaintoxicity WHERE site_id = %(site)s", params)
         report(STEPS[2], 2)
@@ -315,6 +316,24 @@ def _domain_table(cursor: psycopg.Cursor, params: dict[str, object], use_provide
     cursor.execute("ANALYZE tox_domain")
 
 
+# Spam words in the source URL or title (lower-cased byte-wise; LIKE ANY beats one regex).
+SPAM_WORDS_SQL = "lower((b.source_url || ' ' || b.source_title) COLLATE \"C\") LIKE ANY (%(spam_words)s)"
+
+
+def _spam_table(cursor: psycopg.Cursor, params: dict[str, object]) -> None:
+    """tox_spam(id): the site's links whose URL or title holds a spam word.
+
+    The text search is the costliest marker (14 substring scans of ~150 bytes per link). A
+    statement that writes through a CTE never runs in parallel, but CREATE TABLE AS does: on
+    this 2-core machine the parallel scan takes about 60 % of the time of the serial one."""
+    cursor.execute(
+        "CREATE TEMP TABLE tox_spam ON COMMIT DROP AS"
+        f" SELECT b.id FROM audit_backlink b WHERE b.site_id = %(site)s AND {SPAM_WORDS_SQL}",
+        params,
+    )
+    cursor.execute("ANALYZE tox_spam")
+
+
 def _scoring_sql(use_provider_flags: bool) -> str:
     """One statement: every link scored (hash joins on the domain facts and the anchor classes),
     stored, and aggregated per domain."""
@@ -330,6 +349,7 @@ def _scoring_sql(use_provider_flags: bool) -> str:
             FROM audit_backlink b
             LEFT JOIN tox_domain d ON d.domain = b.source_domain
             LEFT JOIN tox_anchor a ON a.anchor = {ANCHOR_KEY}
+            LEFT JOIN tox_spam s ON s.id = b.id
             WHERE b.site_id = %(site)s
             OFFSET 0
         ) marked
