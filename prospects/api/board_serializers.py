@@ -113,7 +113,11 @@ class MoveSerializer(serializers.Serializer):
         choices=RejectReason.choices, required=False, default="", allow_blank=True
     )
     reason = serializers.CharField(required=False, default="", allow_blank=True, max_length=500)
-    linking_page_url = serializers.URLField(required=False, default="", allow_blank=True, max_length=2048)
+    linking_page_url = serializers.URLField(
+        required=False, default="", allow_blank=True, max_length=2048,
+        help_text="Required to move to link_acquired (unless the prospect already has one): the page on "
+                  "the prospect's domain that links to you. Refused with any other stage.",
+    )
 
 
 class AssignSerializer(serializers.Serializer):
