@@ -166,6 +166,7 @@ def child_import(path: Path, site_domain: str) -> None:
     stored = time.monotonic()
     link_import = link_import_run(import_id=link_import.id)
     done = time.monotonic()
+    link_import.file.delete(save=False)  # the stored upload copy: runs would otherwise pile up GBs
     print(json.dumps({
         "status": link_import.status, "error": link_import.error, "format": link_import.format,
         "rows_read": link_import.rows_read, "rows_imported": link_import.rows_imported,
