@@ -44,8 +44,10 @@ class MailboxForm(forms.Form):
                                     help_text="Comma-separated IMAP folder names.")
     sent_folder = forms.CharField(max_length=200, required=False, initial="Sent", label="Sent folder")
     server_saves_sent = forms.BooleanField(
-        required=False, initial=True, label="The server files sent mail in Sent by itself",
-        help_text="True for Gmail and Outlook; untick for servers where we must save a copy.",
+        required=False, initial=False, label="The server files sent mail in Sent by itself",
+        help_text="Tick only if the server itself files every message sent over SMTP in the Sent folder "
+                  "(Gmail, Outlook). Then a message whose sending was interrupted and that is not in Sent "
+                  "is sent again; unticked, we file a copy ourselves and never resend a message in doubt.",
     )
     daily_cap = forms.IntegerField(min_value=1, max_value=10_000, initial=50, label="Daily cap")
     min_gap_seconds = forms.IntegerField(min_value=0, max_value=86_400, initial=120, label="Minimum gap (s)")

@@ -66,8 +66,10 @@ class Mailbox(models.Model):
     watch_folders = models.JSONField(default=default_watch_folders, blank=True)
     sent_folder = models.CharField(max_length=200, default="Sent", blank=True)
     # Gmail and most hosted providers file what you submit over SMTP in Sent themselves;
-    # elsewhere we APPEND a copy after sending, as a mail client would.
-    server_saves_sent = models.BooleanField(default=True)
+    # elsewhere we APPEND a copy after sending, as a mail client would. Off by default: a
+    # message in doubt that is missing from Sent is only retried when the server is known to
+    # file every submission, so a wrong "on" could send twice and a wrong "off" never does.
+    server_saves_sent = models.BooleanField(default=False)
 
     daily_cap = models.PositiveIntegerField(default=50, help_text="Most messages sent per day (mailbox's time zone).")
     min_gap_seconds = models.PositiveIntegerField(default=120)

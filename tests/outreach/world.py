@@ -47,6 +47,8 @@ def sandbox_mailbox(stack: StackConfig, owner: AbstractBaseUser, **extra: object
         "window_days": ALL_WEEK,
         "window_start": dt.time(0, 0),
         "window_end": dt.time(23, 59, 59),
+        # The sandbox files what a logged-in sender submits in Sent, as Gmail does.
+        "server_saves_sent": True,
     }
     mailbox = Mailbox(**{**fields, **extra})
     mailbox.set_smtp_password(stack.sandbox_password)
