@@ -47,7 +47,15 @@ TEMPLATES = (
      "Hi {{ contact.first_name | default('there', true) }},\n\nLast note from me; if the timing is wrong, no "
      "worries at all.\n\n{{ sender.name }}" + UNSUBSCRIBE),
 )
-DELAYS = ((0, False), (3, False), (4, True))  # days after the previous step; the last in business days
+DELAYS = ((0, False), (3, False), (4, True))
+# Link removal (toxic links found by the audit) is worked with the same engine: one template, two steps.
+REMOVAL_SEQUENCE = "Demo: link removal request"
+REMOVAL_TEMPLATE = (
+    "Demo: link removal request", "A link to {{ project.site }} on {{ prospect.domain }}",
+    "Hi {{ contact.first_name | default('there', true) }},\n\nA page on {{ prospect.domain }} links to our site "
+    "({{ project.site }}): {{ prospect.url | default(prospect.domain, true) }}\n\nWe are cleaning up our link "
+    "profile; could you remove that link? Thank you!\n\n{{ sender.name }}\n{{ sender.signature }}" + UNSUBSCRIBE,
+)  # days after the previous step; the last in business days
 CONTACT_NAMES = ("Maja Berg", "Tom Reyes", "Ines Duarte", "Jon Aasen", "Priya Nair", "Lea Roth", "Sam Okoro")
 WITH_CONTACT = {Stage.TO_CONTACT: 4, Stage.CONTACTED: 3, Stage.REPLY_RECEIVED: 2}
 REPLY_TEXT = "Hi,\n\nthanks, this looks useful. I'll add it to our list next week.\n\nBest"
@@ -59,6 +67,7 @@ def load(project: Project) -> Mailbox:
         owner = _owner(project)
         mailbox = _mailbox(owner)
         sequence = _sequence(owner)
+        _removal_sequence(owner)
         for stage, count in WITH_CONTACT.items():
             prospects = Prospect.objects.filter(project=project, stage=stage).order_by("-score", "id")[:count]
             for index, prospect in enumerate(prospects):
@@ -111,6 +120,20 @@ def _sequence(owner: AbstractBaseUser) -> Sequence:
                                  description="Pitch a page of ours for a resources page; two polite follow-ups.")
         steps = [StepSpec(t.pk, delay, business) for t, (delay, business) in zip(templates, DELAYS, strict=True)]
         sequence_steps_save(sequence=sequence, steps=steps)
+    return sequence
+
+
+def _removal_sequence(owner: AbstractBaseUser) -> Sequence:
+    """A request and one reminder a week later, for prospects in the link-removal pipeline."""
+    name, subject, text = REMOVAL_TEMPLATE
+    template = EmailTemplate.objects.filter(name=name).first() or template_save(
+        template=None, name=name, subject=subject, text=text, by=owner
+    )
+    sequence = Sequence.objects.filter(name=REMOVAL_SEQUENCE).first()
+    if sequence is None:
+        sequence = sequence_save(sequence=None, name=REMOVAL_SEQUENCE, by=owner,
+                                 description="Ask a site to remove a link the toxicity audit flagged.")
+        sequence_steps_save(sequence=sequence, steps=[StepSpec(template.pk, 0, False), StepSpec(template.pk, 7, False)])
     return sequence
 
 

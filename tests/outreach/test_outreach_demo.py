@@ -9,8 +9,9 @@ from django.core.management import call_command
 
 from linkcrm.localstack.config import StackConfig
 from outreach.choices import EnrollmentStatus, MessageKind, OutboxStatus, SmtpSecurity
-from outreach.demo import DEMO_MAILBOX, DEMO_SEQUENCE
+from outreach.demo import DEMO_MAILBOX, DEMO_SEQUENCE, REMOVAL_SEQUENCE
 from outreach.models import EmailTemplate, Enrollment, InboundMessage, Mailbox, OutboundMessage, Sequence
+from outreach.rendering import sample_context, validate_template
 from prospects.choices import Stage
 from prospects.models import Contact, Project
 
@@ -86,3 +87,10 @@ def test_the_demo_mailbox_follows_the_sandbox_to_new_ports(demo, monkeypatch):
     call_command("load_demo", stdout=io.StringIO())
     mailbox = Mailbox.objects.get(email=DEMO_MAILBOX)
     assert (mailbox.smtp_port, mailbox.imap_port) == (40001, 40002)
+
+
+def test_the_demo_has_a_link_removal_sequence_whose_template_renders(demo):
+    steps = list(Sequence.objects.get(name=REMOVAL_SEQUENCE).steps.select_related("template"))
+    assert [(s.position, s.delay_days) for s in steps] == [(1, 0), (2, 7)]
+    template = steps[0].template
+    assert validate_template(template.subject, template.text, template.html or None, sample_context()) == []
