@@ -21,7 +21,7 @@ What it does, all on this machine and without the internet:
    slowest page's median). Target: every page under 1,000 ms.
 
 Options: ``--prospects N`` (default 100,000; stage changes and messages are 10 × N),
-``--runs N`` (default 3), ``--port P`` (default 55494, or LINKCRM_BENCH_REPORTS_PG_PORT),
+``--runs N`` (default 3), ``--port P`` (default 55486, or LINKCRM_BENCH_REPORTS_PG_PORT),
 ``--fresh``, ``--keep``.
 """
 
@@ -333,7 +333,7 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--prospects", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--port", type=int, default=int(os.environ.get("LINKCRM_BENCH_REPORTS_PG_PORT", "55494")))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("LINKCRM_BENCH_REPORTS_PG_PORT", "55486")))
     parser.add_argument("--fresh", action="store_true", help="rebuild the dataset")
     parser.add_argument("--keep", action="store_true", help="leave the bench PostgreSQL running")
     bench(parser.parse_args(argv))
