@@ -15,3 +15,10 @@ def toxicity_run_task(run_id: int) -> str:
     from audit.toxicity import toxicity_run
 
     return toxicity_run(run_id=run_id).status
+
+
+def link_import_files_prune_task() -> int:
+    """Daily: frees the disk space of finished imports' uploaded files; returns how many."""
+    from audit.retention import link_import_files_prune
+
+    return link_import_files_prune()

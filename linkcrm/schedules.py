@@ -27,6 +27,7 @@ class Periodic:
 
 # Apps add their sweeps here (keep sorted by name).
 SCHEDULES: list[Periodic] = [
+    Periodic("import-files-prune", "audit.tasks.link_import_files_prune_task", 24 * 60),
     Periodic("links-sweep", "prospects.tasks.links_sweep_task", 15),
     Periodic("outreach-advance", "outreach.tasks.sequences_advance_task", 5),
     Periodic("outreach-send", "outreach.tasks.outbox_sweep_task", 1),

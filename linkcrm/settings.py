@@ -250,6 +250,8 @@ try:
     LINKCRM_IMPORT_MAX_BAD_RATIO = _env_ratio("LINKCRM_IMPORT_MAX_BAD_RATIO", 0.1)
     # How often (milliseconds) a running import publishes its progress and reads the cancel flag.
     LINKCRM_IMPORT_PROGRESS_MS = env_int("LINKCRM_IMPORT_PROGRESS_MS", 500, minimum=0)
+    # Days an uploaded export file is kept after its import finished (0: deleted at the next daily sweep).
+    LINKCRM_IMPORT_KEEP_FILES_DAYS = env_int("LINKCRM_IMPORT_KEEP_FILES_DAYS", 7, minimum=0, maximum=3650)
     # Semrush Analytics API: the key never goes to the database or the log.
     LINKCRM_SEMRUSH_API_KEY = env_str("LINKCRM_SEMRUSH_API_KEY", "") or ""
     LINKCRM_SEMRUSH_API_URL = (

@@ -1,0 +1,33 @@
+"""How long uploaded export files are kept once their import has finished.
+
+An import reads its file once; afterwards only the counts and the row-numbered report on the
+LinkImport row matter. Keeping every upload forever fills the disk (a monthly 1 GB export per
+site adds up), so finished imports lose their file after ``LINKCRM_IMPORT_KEEP_FILES_DAYS``.
+The row, its figures and its error report stay.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from audit.choices import ImportStatus
+from audit.models import LinkImport
+
+FINISHED = (ImportStatus.SUCCEEDED, ImportStatus.FAILED, ImportStatus.CANCELLED)
+
+
+def link_import_files_prune(*, now: datetime | None = None) -> int:
+    """Delete the stored files of imports finished more than the configured days ago; how many."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.LINKCRM_IMPORT_KEEP_FILES_DAYS)
+    done = LinkImport.objects.filter(status__in=FINISHED, finished_at__lte=cutoff).exclude(file="")
+    pruned = 0
+    for link_import in done.iterator():
+        # Only a row still finished and still pointing at this file gives it up (a guarded update).
+        name = link_import.file.name
+        if LinkImport.objects.filter(pk=link_import.pk, status__in=FINISHED, file=name).update(file=""):
+            link_import.file.storage.delete(name)
+            pruned += 1
+    return pruned
