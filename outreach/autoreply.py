@@ -22,7 +22,7 @@ MAX_AHEAD = timedelta(days=366)
 # A day-month date without a year that falls this far before the reference is next year's.
 _PAST_SLACK = timedelta(days=30)
 
-_AUTO_HEADERS: tuple[tuple[str, re.Pattern[str] | None], ...] = (
+AUTO_HEADERS: tuple[tuple[str, re.Pattern[str] | None], ...] = (
     ("X-Autoreply", None),
     ("X-Autorespond", None),
     ("X-Autoresponse", None),
@@ -70,7 +70,7 @@ def header_signal(msg: Message) -> str | None:
     submitted = header_text(msg, "Auto-Submitted")
     if submitted and not submitted.lower().startswith("no"):
         return f"Auto-Submitted: {submitted}"
-    for name, pattern in _AUTO_HEADERS:
+    for name, pattern in AUTO_HEADERS:
         for value in header_values(msg, name):
             if pattern is None and value.lower() in ("no", "false", "0"):
                 continue

@@ -54,7 +54,7 @@ _RETURNED_MESSAGE_START = re.compile(
     re.IGNORECASE | re.VERBOSE | re.MULTILINE,
 )
 
-_BOUNCE_SUBJECT = re.compile(
+BOUNCE_SUBJECT = re.compile(
     r"undelivered\s+mail|undeliverable|returned\s+mail|failure\s+notice|mail\s+delivery\s+fail"
     r"|delivery\s+status\s+notification|delivery\s+(?:has\s+)?failed|delivery\s+failure|mail\s+failure"
     r"|non[- ]?delivery|message\s+not\s+delivered|could\s+not\s+(?:send|deliver)|mail\s+delivery\s+status"
@@ -73,7 +73,7 @@ _BOUNCE_BODY = re.compile(
     r"|delivery\s+(?:is\s+)?delayed|has\s+not\s+yet\s+been\s+delivered",
     re.IGNORECASE,
 )
-_DAEMON_SENDER = re.compile(
+DAEMON_SENDER = re.compile(
     r"mailer[-_]?daemon|postmaster|mail\s+delivery\s+(?:system|subsystem)|mail-daemon", re.I
 )
 
@@ -292,9 +292,9 @@ def _bounce_signal(msg: Message, notification: str) -> str | None:
         return "X-Failed-Recipients header"
     sender = header_text(msg, "From")
     subject = header_text(msg, "Subject")
-    subject_hit = bool(_BOUNCE_SUBJECT.search(subject)) and not _FORWARD_OR_REPLY.match(subject)
+    subject_hit = bool(BOUNCE_SUBJECT.search(subject)) and not _FORWARD_OR_REPLY.match(subject)
     body_hit = bool(_BOUNCE_BODY.search(notification))
-    daemon = bool(_DAEMON_SENDER.search(sender))
+    daemon = bool(DAEMON_SENDER.search(sender))
     if daemon and (subject_hit or body_hit):
         what = f"subject {subject!r}" if subject_hit else "delivery-failure text"
         return f"from {sender or 'a mail daemon'}, {what}"

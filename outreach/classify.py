@@ -30,7 +30,7 @@ from email.message import Message
 from typing import TypedDict
 
 from outreach.autoreply import (
-    _AUTO_HEADERS,
+    AUTO_HEADERS,
     apple_return_date,
     body_signal,
     bulk_precedence,
@@ -40,8 +40,8 @@ from outreach.autoreply import (
     subject_signal,
 )
 from outreach.bounces import (
-    _BOUNCE_SUBJECT,
-    _DAEMON_SENDER,
+    BOUNCE_SUBJECT,
+    DAEMON_SENDER,
     Bounce,
     BouncedRecipient,
     original_message_id,
@@ -68,7 +68,7 @@ logger = logging.getLogger(__name__)
 
 _IDENTITY_HEADERS = ("From", "To", "Subject", "Date", "Message-ID")
 # Headers without which a header block has no auto-reply or bounce header signal.
-_SIGNAL_HEADERS = frozenset({"x-failed-recipients", "auto-submitted", *(name.lower() for name, _ in _AUTO_HEADERS)})
+_SIGNAL_HEADERS = frozenset({"x-failed-recipients", "auto-submitted", *(name.lower() for name, _ in AUTO_HEADERS)})
 # Content types whose header block alone cannot be a report, a bounce or a complaint.
 _PLAIN_TYPES = frozenset({"", "text/plain", "text/html", "multipart/alternative", "multipart/mixed",
                           "multipart/related", "multipart/signed"})  # fmt: skip
@@ -172,7 +172,7 @@ def _plain_verdict(
     if not any(block.text(name) for name in _IDENTITY_HEADERS):
         return None
     subject = block.text("Subject")
-    if subject_signal(subject) or _DAEMON_SENDER.search(block.text("From")):
+    if subject_signal(subject) or DAEMON_SENDER.search(block.text("From")):
         return None
     facts = _block_facts(block)
     ours = {a.strip().lower() for a in our_addresses}
@@ -209,8 +209,8 @@ def body_may_matter(block: HeaderBlock | None) -> bool:
     return (
         ctype not in _PLAIN_TYPES
         or block.has("X-Failed-Recipients")
-        or bool(_DAEMON_SENDER.search(block.text("From")))
-        or bool(_BOUNCE_SUBJECT.search(subject))
+        or bool(DAEMON_SENDER.search(block.text("From")))
+        or bool(BOUNCE_SUBJECT.search(subject))
         or subject_signal(subject)
     )
 
