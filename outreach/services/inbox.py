@@ -56,7 +56,6 @@ from outreach.matching import (
 )
 from outreach.models import Enrollment, InboundMessage, Mailbox, MailboxFolder
 from outreach.services import automation
-from outreach.services.inbox_actions import inbound_mark_handled
 from outreach.services.transitions import enrollment_pause_until, mailbox_pause
 
 logger = logging.getLogger(__name__)
@@ -67,7 +66,7 @@ _LOCK_NAMESPACE = 0x4C53  # "LS"
 # Start of Mailbox.paused_reason when a sync paused it: such a mailbox is not read again until resumed.
 IMAP_AUTH_PAUSE = "IMAP login refused"
 
-__all__ = ["IMAP_AUTH_PAUSE", "FolderSync", "SyncResult", "inbound_mark_handled", "mailbox_sync"]
+__all__ = ["IMAP_AUTH_PAUSE", "FolderSync", "SyncResult", "mailbox_sync"]
 
 
 @dataclass

@@ -57,7 +57,8 @@ def test_the_mailbox_task_pauses_a_mailbox_whose_login_is_refused(stack, alice):
 
 @pytest.mark.mail
 def test_a_reply_needing_attention_is_marked_handled_once(stack, alice, bob):
-    from outreach.services.inbox import inbound_mark_handled, mailbox_sync
+    from outreach.services.inbox import mailbox_sync
+    from outreach.services.inbox_actions import inbound_mark_handled
 
     mailbox = sandbox_mailbox(stack, alice)
     thread = start_thread(mailbox, make_project("Tools", alice), "example.org", by=alice)
