@@ -20,7 +20,6 @@ Options: ``--rows N`` (default 1,000,000), ``--seed S``, ``--runs N`` (default 3
 from __future__ import annotations
 
 import argparse
-import base64
 import os
 import statistics
 import sys
@@ -33,39 +32,15 @@ OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import common  # noqa: E402
+from common import log, psql, start_postgres  # noqa: E402  (reports_bench imports these from here)
+
 TARGET_LINKS_PER_S = 100_000
 SITE = "northwind-outdoor.com"  # audit.synthetic.SiteProfile's domain
 
 
-def log(message: str) -> None:
-    print(message, flush=True)
-
-
 def stack_config(port: int) -> Any:
-    os.environ.update(
-        {"LINKCRM_STACK": "test", "LINKCRM_DATA_DIR": str(OUT / "audit-stack"), "LINKCRM_PG_PORT": str(port)}
-    )
-    os.environ.pop("DATABASE_URL", None)
-    os.environ.setdefault("SECRET_KEY", "bench-only")
-    # A throw-away key: nothing the bench stores is encrypted, but the settings require one.
-    os.environ.setdefault("LINKCRM_ENCRYPTION_KEY", base64.urlsafe_b64encode(os.urandom(32)).decode())
-    os.environ.setdefault("MEDIA_ROOT", str(OUT / "audit-media"))
-    from linkcrm.localstack.config import StackConfig
-
-    return StackConfig.from_env()
-
-
-def psql(config: Any, sql: str, *, database: str = "linkcrm") -> str:
-    from gap_bench import psql as gap_psql
-
-    return gap_psql(config, sql, database=database)
-
-
-def start_postgres(config: Any, fresh: bool) -> None:
-    """Up, tuned like bench-gap, with the 'linkcrm' database (dropped first with --fresh) migrated."""
-    from gap_bench import start_postgres as gap_start
-
-    gap_start(config, fresh)
+    return common.stack_config(port, "audit")
 
 
 def export_file(rows: int, seed: int) -> Path:

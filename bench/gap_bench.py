@@ -25,10 +25,8 @@ Options: ``--runs N`` (default 9, after one warm-up), ``--domains``, ``--links``
 from __future__ import annotations
 
 import argparse
-import base64
 import os
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -40,57 +38,10 @@ OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-PG_TUNING = {
-    "shared_buffers": "2GB", "max_wal_size": "16GB", "checkpoint_timeout": "1h", "wal_buffers": "64MB",
-    "maintenance_work_mem": "512MB",
-}  # fmt: skip
+from common import log, psql, stack_config, start_postgres  # noqa: E402
+
 TARGETS = {"p50_ms": 500, "ratio": 1.5, "prospects_s": 10}
 PROJECT = "Bench: gap"
-
-
-def log(message: str) -> None:
-    print(message, flush=True)
-
-
-# --- the stack ---------------------------------------------------------------------------
-
-
-def stack_config(port: int) -> Any:
-    os.environ.update(
-        {"LINKCRM_STACK": "test", "LINKCRM_DATA_DIR": str(OUT / "gap-stack"), "LINKCRM_PG_PORT": str(port)}
-    )
-    os.environ.pop("DATABASE_URL", None)
-    os.environ.setdefault("SECRET_KEY", "bench-only")
-    # A throw-away key: nothing the bench stores is encrypted, but the settings require one.
-    os.environ.setdefault("LINKCRM_ENCRYPTION_KEY", base64.urlsafe_b64encode(os.urandom(32)).decode())
-    os.environ.setdefault("MEDIA_ROOT", str(OUT / "gap-media"))
-    from linkcrm.localstack.config import StackConfig
-
-    return StackConfig.from_env()
-
-
-def psql(config: Any, sql: str, *, database: str = "linkcrm") -> str:
-    argv = ["/usr/bin/psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
-            "-p", str(config.pg_port), "-U", "postgres", "-d", database, "-c", sql]  # fmt: skip
-    return subprocess.run(argv, check=True, capture_output=True, text=True).stdout.strip()
-
-
-def start_postgres(config: Any, fresh: bool) -> None:
-    """Up, tuned, with the 'linkcrm' database (dropped first with --fresh) migrated."""
-    from linkcrm.localstack import postgres
-
-    postgres.up(config)
-    wanted = {name: value for name, value in PG_TUNING.items() if psql(config, f"SHOW {name}") != value}
-    if wanted:
-        for name, value in wanted.items():
-            psql(config, f"ALTER SYSTEM SET {name} = '{value}'")
-        postgres.down(config)
-        postgres.up(config)
-    if fresh:
-        psql(config, "DROP DATABASE IF EXISTS linkcrm WITH (FORCE)", database="postgres")
-        psql(config, "CREATE DATABASE linkcrm", database="postgres")
-    subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "-v0"], env=config.child_environ(),
-                   cwd=ROOT, check=True)  # fmt: skip
 
 
 # --- the dataset -------------------------------------------------------------------------
@@ -289,7 +240,7 @@ def check(label: str, value: float, limit: float, unit: str) -> None:
 
 
 def bench(args: argparse.Namespace) -> None:
-    config = stack_config(args.port)
+    config = stack_config(args.port, "gap")
     from linkcrm.localstack import postgres
 
     try:

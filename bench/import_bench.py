@@ -40,19 +40,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-# Bench-only server settings: a throw-away cluster, sized for a 24 GB machine.
-PG_TUNING = {
-    "shared_buffers": "2GB",
-    "max_wal_size": "16GB",
-    "checkpoint_timeout": "1h",
-    "wal_buffers": "64MB",
-    "maintenance_work_mem": "512MB",
-}
-
-
-def log(message: str) -> None:
-    print(message, flush=True)
+import common  # noqa: E402
+from common import PG_TUNING, log, psql  # noqa: E402
 
 
 def export_file(rows: int, seed: int) -> Path:
@@ -88,27 +79,9 @@ def stack_config(port: int):
     return StackConfig.from_env()
 
 
-def psql(config, sql: str, *, database: str = "linkcrm") -> str:
-    argv = ["/usr/bin/psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
-            "-p", str(config.pg_port), "-U", "postgres", "-d", database, "-c", sql]  # fmt: skip
-    return subprocess.run(argv, check=True, capture_output=True, text=True).stdout.strip()
-
-
 def start_postgres(config) -> None:
     """Up with the test profile, tuned, with an empty 'linkcrm' database migrated."""
-    from linkcrm.localstack import postgres
-
-    postgres.up(config)
-    wanted = {name: value for name, value in PG_TUNING.items() if psql(config, f"SHOW {name}") != value}
-    if wanted:
-        for name, value in wanted.items():
-            psql(config, f"ALTER SYSTEM SET {name} = '{value}'")
-        postgres.down(config)
-        postgres.up(config)
-    psql(config, "DROP DATABASE IF EXISTS linkcrm WITH (FORCE)", database="postgres")
-    psql(config, "CREATE DATABASE linkcrm", database="postgres")
-    argv = [sys.executable, str(ROOT / "manage.py"), "migrate", "-v0", "--skip-checks"]
-    subprocess.run(argv, env=django_environ(config), cwd=ROOT, check=True)
+    common.start_postgres(config, True, environ=django_environ(config), migrate_args=("--skip-checks",))
 
 
 def server_facts(config) -> str:
