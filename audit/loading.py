@@ -150,7 +150,7 @@ class ProgressReporter:
     ):
         self.import_id = import_id
         self.interval = interval
-        self._connect = connect or _side_connection
+        self._connect = connect or side_connection
         self._conn: psycopg.Connection | None = None
         self._next_at = 0.0
 
@@ -178,7 +178,7 @@ class ProgressReporter:
             self._conn = None
 
 
-def _side_connection() -> psycopg.Connection:
+def side_connection() -> psycopg.Connection:
     """A fresh autocommit connection to the same database Django uses (the test DB in tests)."""
     params = connection.get_connection_params()
     params.pop("cursor_factory", None)

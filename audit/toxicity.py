@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from audit.anchors import AnchorTerms, classify_anchor
 from audit.choices import AnchorCategory, ToxicityBand, ToxicityRunStatus
-from audit.loading import _side_connection
+from audit.loading import side_connection
 from audit.models import LinkImport, Site, ToxicityRun
 
 logger = logging.getLogger(__name__)
@@ -425,7 +425,7 @@ class _StepReporter:
     def publish(self, step: str, done: int) -> None:
         try:
             if self._conn is None:
-                self._conn = _side_connection()
+                self._conn = side_connection()
             self._conn.execute(
                 "UPDATE audit_toxicityrun SET step = %s, steps_done = %s WHERE id = %s", [step, done, self.run_id]
             )
