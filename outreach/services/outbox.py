@@ -37,12 +37,12 @@ from django.utils import timezone
 
 from outreach.choices import CLAIMABLE, EnrollmentStatus, MailboxStatus, OutboxStatus, StopReason
 from outreach.connections import MailboxAuthError, MailboxConnectError, smtp_connect
-from outreach.models import Mailbox, OutboundMessage, OutboundTransition
+from outreach.models import Mailbox, OutboundMessage
 from outreach.services import automation
 from outreach.services.enqueue import mime_of
 from outreach.services.reconcile import sent_folder_append
 from outreach.services.sequencing import enrollment_step_sent
-from outreach.services.transitions import enrollment_stop, mailbox_pause, outbound_transition
+from outreach.services.transitions import enrollment_stop, mailbox_pause, outbound_transition, outbound_transitions
 from outreach.smtp import Outcome, SendResult, close_quietly, send_raw
 from prospects.models import Suppression
 from prospects.services.suppression import suppression_match
@@ -129,15 +129,13 @@ def outbox_claim(*, mailbox_id: int, now: datetime, limit: int, worker: str) -> 
             .annotate(project_id=F("prospect__project_id"), prospect_domain=F("prospect__domain"))
             .order_by("due_at", "id")[:quota]
         )
+        moved = set(outbound_transitions(
+            message_ids=[row.pk for row in rows], from_statuses=CLAIMABLE, to_status=OutboxStatus.SENDING,
+            detail=f"claimed by {worker}", claimed_at=now, claimed_by=worker,
+        ))  # fmt: skip
+        rows = [row for row in rows if row.pk in moved]
         if not rows:
             return []
-        OutboundMessage.objects.filter(pk__in=[row.pk for row in rows]).update(
-            status=OutboxStatus.SENDING, claimed_at=now, claimed_by=worker
-        )
-        OutboundTransition.objects.bulk_create(
-            OutboundTransition(message_id=row.pk, from_status=row.status, to_status=OutboxStatus.SENDING,
-                               detail=f"claimed by {worker}") for row in rows
-        )
         _start_gap(mailbox, now)
     for row in rows:
         row.status, row.claimed_at, row.claimed_by = OutboxStatus.SENDING, now, worker
@@ -340,19 +338,10 @@ def _record_sent(mailbox: Mailbox, rows: list[OutboundMessage], now: datetime, r
     """One UPDATE and one INSERT for the whole batch; then each enrollment learns its step left."""
     if not rows:
         return
-    with transaction.atomic():
-        ids = list(
-            OutboundMessage.objects.select_for_update()
-            .filter(pk__in=[row.pk for row in rows], status=OutboxStatus.SENDING)
-            .values_list("pk", flat=True)
-        )
-        OutboundMessage.objects.filter(pk__in=ids).update(
-            status=OutboxStatus.SENT, sent_at=now, smtp_code=250, attempts=F("attempts") + 1, last_error=""
-        )
-        OutboundTransition.objects.bulk_create(
-            OutboundTransition(message_id=pk, from_status=OutboxStatus.SENDING, to_status=OutboxStatus.SENT,
-                               detail=f"250 via {mailbox.smtp_host}") for pk in ids
-        )
+    ids = outbound_transitions(
+        message_ids=[row.pk for row in rows], from_statuses=[OutboxStatus.SENDING], to_status=OutboxStatus.SENT,
+        detail=f"250 via {mailbox.smtp_host}", sent_at=now, smtp_code=250, attempts=F("attempts") + 1, last_error="",
+    )
     result.sent.extend(ids)
     moved = set(ids)
     for row in rows:

@@ -21,28 +21,41 @@ from outreach.models import Enrollment, Mailbox, OutboundMessage, OutboundTransi
 WITHDRAWABLE = (OutboxStatus.QUEUED, OutboxStatus.RETRY)
 
 
+def outbound_transitions(
+    *, message_ids: Iterable[int], from_statuses: Iterable[str], to_status: str, detail: str = "", **fields: Any
+) -> list[int]:
+    """Move every message of ``message_ids`` that is in one of ``from_statuses``; log each move.
+
+    One locking SELECT, one UPDATE and one INSERT whatever the number of messages; returns
+    the ids that moved (the others were elsewhere already: another worker got there first).
+    ``fields`` are written in the same UPDATE (e.g. ``sent_at``, ``last_error``, ``due_at``).
+    """
+    allowed, ids = list(from_statuses), list(message_ids)
+    if not ids:
+        return []
+    with transaction.atomic():
+        current = dict(
+            OutboundMessage.objects.select_for_update(of=("self",))
+            .filter(pk__in=ids, status__in=allowed)
+            .values_list("pk", "status")
+        )
+        if not current:
+            return []
+        OutboundMessage.objects.filter(pk__in=current).update(status=to_status, **fields)
+        OutboundTransition.objects.bulk_create(
+            OutboundTransition(message_id=pk, from_status=status, to_status=to_status, detail=detail[:1000])
+            for pk, status in current.items()
+        )
+    return list(current)
+
+
 def outbound_transition(
     *, message_id: int, from_statuses: Iterable[str], to_status: str, detail: str = "", **fields: Any
 ) -> bool:
-    """Move one outbound message if it is in one of ``from_statuses``; log it. True if it moved.
-
-    ``fields`` are written in the same UPDATE (e.g. ``sent_at``, ``last_error``, ``due_at``).
-    """
-    allowed = list(from_statuses)
-    with transaction.atomic():
-        current = (
-            OutboundMessage.objects.select_for_update()
-            .filter(pk=message_id, status__in=allowed)
-            .values_list("status", flat=True)
-            .first()
-        )
-        if current is None:
-            return False
-        OutboundMessage.objects.filter(pk=message_id).update(status=to_status, **fields)
-        OutboundTransition.objects.create(
-            message_id=message_id, from_status=current, to_status=to_status, detail=detail[:1000]
-        )
-    return True
+    """Move one outbound message if it is in one of ``from_statuses``; log it. True if it moved."""
+    return bool(outbound_transitions(
+        message_ids=[message_id], from_statuses=from_statuses, to_status=to_status, detail=detail, **fields
+    ))  # fmt: skip
 
 
 def enrollment_stop(*, enrollment_id: int, reason: StopReason | str, at: datetime | None = None) -> bool:
@@ -58,14 +71,13 @@ def enrollment_stop(*, enrollment_id: int, reason: StopReason | str, at: datetim
         )
         if not stopped:
             return False
-        withdrawn = OutboundMessage.objects.filter(enrollment_id=enrollment_id, status__in=WITHDRAWABLE)
-        for message_id in withdrawn.values_list("pk", flat=True):
-            outbound_transition(
-                message_id=message_id,
-                from_statuses=WITHDRAWABLE,
-                to_status=OutboxStatus.CANCELLED,
-                detail=f"enrollment stopped: {reason}",
-            )
+        outbound_transitions(
+            message_ids=OutboundMessage.objects.filter(enrollment_id=enrollment_id, status__in=WITHDRAWABLE)
+            .values_list("pk", flat=True),
+            from_statuses=WITHDRAWABLE,
+            to_status=OutboxStatus.CANCELLED,
+            detail=f"enrollment stopped: {reason}",
+        )
     return True
 
 

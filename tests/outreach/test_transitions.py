@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from outreach.choices import EnrollmentStatus, MailboxStatus, OutboxStatus, StopReason
-from outreach.models import Enrollment, OutboundMessage
+from outreach.models import Enrollment, OutboundMessage, OutboundTransition
 from outreach.services.transitions import (
     enrollment_pause_until,
     enrollment_resume,
@@ -14,6 +14,7 @@ from outreach.services.transitions import (
     mailbox_pause,
     mailbox_resume,
     outbound_transition,
+    outbound_transitions,
 )
 from tests.outreach.world import make_project, make_sequence, make_template, prospect_with_contact, sandbox_mailbox
 
@@ -90,3 +91,21 @@ def test_pause_and_resume_a_mailbox(enrollment) -> None:
     assert mailbox_resume(mailbox_id=mailbox.pk)
     mailbox.refresh_from_db()
     assert (mailbox.status, mailbox.paused_reason, mailbox.paused_at) == (MailboxStatus.ACTIVE, "", None)
+
+
+def test_many_messages_move_together_each_logged_with_its_own_previous_status(enrollment) -> None:
+    queued = _message(enrollment, 1, OutboxStatus.QUEUED)
+    retry = _message(enrollment, 2, OutboxStatus.RETRY)
+    sent = _message(enrollment, 3, OutboxStatus.SENT)
+
+    moved = outbound_transitions(
+        message_ids=[queued.pk, retry.pk, sent.pk], from_statuses=[OutboxStatus.QUEUED, OutboxStatus.RETRY],
+        to_status=OutboxStatus.SENDING, detail="claimed", claimed_by="w1",
+    )
+
+    assert sorted(moved) == sorted([queued.pk, retry.pk])
+    assert OutboundMessage.objects.get(pk=sent.pk).status == OutboxStatus.SENT
+    logged = {(t.message_id, t.from_status, t.to_status) for t in OutboundTransition.objects.all()}
+    assert logged == {(queued.pk, OutboxStatus.QUEUED, OutboxStatus.SENDING),
+                      (retry.pk, OutboxStatus.RETRY, OutboxStatus.SENDING)}
+    assert set(OutboundMessage.objects.filter(claimed_by="w1").values_list("pk", flat=True)) == set(moved)
