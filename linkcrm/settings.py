@@ -189,7 +189,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ImportKindEnum": "audit.choices.ImportKind",
         "SuppressionKindEnum": "prospects.choices.SuppressionKind",
-        "LinkStatusEnum": "prospects.linkcheck.LinkStatus",
+        "LinkStatusEnum": "prospects.choices.LinkStatus",
         "ImportStatusEnum": "audit.choices.ImportStatus",
     },
 }

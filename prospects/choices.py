@@ -69,3 +69,14 @@ class EmailStatus(models.TextChoices):
 class SuppressionKind(models.TextChoices):
     EMAIL = "email", "Email address"
     DOMAIN = "domain", "Whole domain"
+
+
+class LinkStatus(models.TextChoices):
+    """An acquired link's state, and the outcome of one check."""
+
+    PENDING = "pending", "Not checked yet"
+    ACTIVE = "active", "Active"
+    CHANGED = "changed", "Changed"
+    LOST = "lost", "Lost"
+    BROKEN = "broken", "Broken"
+    UNDEFINED = "undefined", "Undefined"

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from prospects.choices import Stage
-from prospects.linkcheck import CheckResult, FoundLink, LinkStatus
+from prospects.choices import LinkStatus, Stage
+from prospects.linkcheck import CheckResult, FoundLink
 from prospects.models import AcquiredLink, Project, TargetPage
 from prospects.services.monitoring import acquired_link_record, acquired_links_sync
 

@@ -29,10 +29,9 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
-from django.db import models
-
 from linkcrm.lib.domains import DomainError, normalize_host, registrable_domain
 from linkcrm.lib.safehttp import FetchError, SafeClient, Timeout
+from prospects.choices import LinkStatus
 
 # rel tokens that matter for a link's value; others (noopener, external…) are ignored.
 REL_FLAGS = ("nofollow", "sponsored", "ugc")
@@ -40,17 +39,6 @@ _HTML_TYPES = ("text/html", "application/xhtml+xml", "")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # A target page is resolved with a GET capped this small: only its final URL matters.
 _TARGET_PROBE_BYTES = 16 * 1024
-
-
-class LinkStatus(models.TextChoices):
-    """An acquired link's state, and the outcome of one check."""
-
-    PENDING = "pending", "Not checked yet"
-    ACTIVE = "active", "Active"
-    CHANGED = "changed", "Changed"
-    LOST = "lost", "Lost"
-    BROKEN = "broken", "Broken"
-    UNDEFINED = "undefined", "Undefined"
 
 
 LOSS_STATUSES = frozenset({LinkStatus.LOST, LinkStatus.BROKEN})

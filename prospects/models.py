@@ -16,13 +16,13 @@ from prospects.choices import (
     ActorKind,
     ContactSource,
     EmailStatus,
+    LinkStatus,
     PipelineKind,
     ProspectSource,
     RejectReason,
     Stage,
     SuppressionKind,
 )
-from prospects.linkcheck import LinkStatus
 
 
 def default_score_weights() -> dict[str, int]:

@@ -20,7 +20,7 @@ from rest_framework.routers import SimpleRouter
 
 from linkcrm.choices import Role
 from linkcrm.permissions import HasRole
-from prospects.linkcheck import LinkStatus
+from prospects.choices import LinkStatus
 from prospects.models import AcquiredLink, LinkCheck
 from prospects.selectors import monitoring as selectors
 from prospects.services.monitoring import (

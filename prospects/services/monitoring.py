@@ -40,12 +40,11 @@ from django_q.tasks import async_task
 from audit.verified import VerifiedLink, backlink_mark_verified_lost, backlink_record_verified
 from linkcrm.lib.domains import DomainError, host_of_url
 from linkcrm.lib.safehttp import SafeClient
-from prospects.choices import PipelineKind, Stage
+from prospects.choices import LinkStatus, PipelineKind, Stage
 from prospects.linkcheck import (
     LIVE_STATUSES,
     LOSS_STATUSES,
     CheckResult,
-    LinkStatus,
     TargetSet,
     check_page,
     resolve_targets,

@@ -10,7 +10,7 @@ from linkcrm.schedules import SCHEDULES
 from outreach.choices import OutboxStatus
 from outreach.models import OutboundMessage, ReportSubscription
 from outreach.reports.digest import digest_queue, subscription_set
-from prospects.linkcheck import LinkStatus
+from prospects.choices import LinkStatus
 from prospects.models import AcquiredLink
 from tests.outreach import reports_world as w
 from tests.prospects.pipeline_helpers import make_project

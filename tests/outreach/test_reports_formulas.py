@@ -16,7 +16,7 @@ import pytest
 
 from outreach.reports.formulas import FORMULA_BY_KEY, rate
 from outreach.reports.selectors import ReportFilter, acquisition, funnel, outreach_rates, refdomain_growth
-from prospects.linkcheck import LinkStatus
+from prospects.choices import LinkStatus
 from prospects.models import AcquiredLink
 from tests.outreach import reports_world as w
 from tests.prospects.pipeline_helpers import make_project

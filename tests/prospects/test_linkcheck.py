@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from prospects.choices import LinkStatus
 from prospects.linkcheck import (
-    LinkStatus,
     TargetSet,
     best_link,
     check_page,

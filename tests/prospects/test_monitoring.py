@@ -8,8 +8,7 @@ import pytest
 
 from audit.choices import PROVIDER_BIT, Provider
 from audit.models import Backlink, RefDomain
-from prospects.choices import ActorKind, Stage
-from prospects.linkcheck import LinkStatus
+from prospects.choices import ActorKind, LinkStatus, Stage
 from prospects.models import AcquiredLink, LinkCheck, StageChange
 from prospects.services.monitoring import MonitoringError, acquired_link_reclaim, links_sweep
 from prospects.services.pipeline import StageConflict, prospect_move_stage

@@ -8,8 +8,7 @@ from audit.choices import PROVIDER_BIT, Provider
 from audit.models import Backlink
 from linkcrm.choices import Role
 from prospects import demo_pipeline
-from prospects.choices import Stage
-from prospects.linkcheck import LinkStatus
+from prospects.choices import LinkStatus, Stage
 from prospects.models import AcquiredLink, LinkCheck, Prospect
 from prospects.selectors.monitoring import lost_links_for_user, monitored_links
 from prospects.services.projects import project_set_site

@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from prospects import tasks
-from prospects.choices import PipelineKind, ProspectSource, Stage
-from prospects.linkcheck import CheckResult, FoundLink, LinkStatus
+from prospects.choices import LinkStatus, PipelineKind, ProspectSource, Stage
+from prospects.linkcheck import CheckResult, FoundLink
 from prospects.models import AcquiredLink, LinkCheck, Prospect
 from prospects.services import monitoring
 from prospects.services.creation import prospects_create
