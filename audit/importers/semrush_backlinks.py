@@ -134,29 +134,18 @@ class _Unusual(Exception):
     """The fast path cannot vouch for this row: the regular converter and formatter take it."""
 
 
-class _TextMemo(dict):
-    """cell → its COPY text, via ``text_of(cell)``; a cell that needs the slow path raises _Unusual.
+def _vouched(text_of: Callable[[Any], str], limit: int = loading.CACHE_LIMIT) -> Memo[str]:
+    """cell → its COPY text via ``text_of``, memoised like the converters' cells (values.Memo);
+    a cell that needs the slow path raises _Unusual. Only good values are remembered (bad ones
+    are rare and take the slow path every time)."""
 
-    Only good values are remembered (bad ones are rare and take the slow path every time).
-    Emptied past ``limit`` entries (loading's cache limit unless told): memory stays flat.
-    """
-
-    __slots__ = ("text_of", "limit")
-
-    def __init__(self, text_of: Callable[[Any], str], limit: int = loading.CACHE_LIMIT) -> None:
-        super().__init__()
-        self.text_of = text_of
-        self.limit = limit
-
-    def __missing__(self, key: Any) -> str:
+    def text(cell: Any, _field: str) -> str:
         try:
-            text = self.text_of(key)
+            return text_of(cell)
         except (RowError, loading.BadValue):
             raise _Unusual from None
-        if len(self) >= self.limit:
-            self.clear()
-        self[key] = text
-        return text
+
+    return Memo(text, "", limit)
 
 
 # Distinct source origins (scheme://host) of a million-row export: about a quarter million.
@@ -204,16 +193,16 @@ def build_copy(columns: Columns, options: ConverterOptions, convert: RowConverte
     values = columns.getter([columns.find(*names) for names in _VALUES])
     flag_cells = columns.getter([columns.find(*names) for names in _FLAGS])
     width = columns.width
-    origins = _TextMemo(_origin_text, _ORIGINS_KEPT)
-    flags = _TextMemo(_flags_text)
+    origins = _vouched(_origin_text, _ORIGINS_KEPT)
+    flags = _vouched(_flags_text)
     lost = memo(lambda cells, field: _flags(cells, field)[5], "flags")
-    target_url = _TextMemo(lambda cell: parse_url(cell, "target_url"))
-    page_ascore = _TextMemo(_checked(parse_authority, "page_ascore", "page_authority"))
-    domain_ascore = _TextMemo(_checked(parse_authority, "domain_ascore", "domain_authority"))
-    external = _TextMemo(_checked(parse_count, "external_links", "external_links"))
-    internal = _TextMemo(_checked(parse_count, "internal_links", "internal_links"))
-    first_seen = _TextMemo(_checked(parse_date, "first_seen", "first_seen"))
-    last_seen = _TextMemo(_checked(parse_date, "last_seen", "last_seen"))
+    target_url = _vouched(lambda cell: parse_url(cell, "target_url"))
+    page_ascore = _vouched(_checked(parse_authority, "page_ascore", "page_authority"))
+    domain_ascore = _vouched(_checked(parse_authority, "domain_ascore", "domain_authority"))
+    external = _vouched(_checked(parse_count, "external_links", "external_links"))
+    internal = _vouched(_checked(parse_count, "internal_links", "internal_links"))
+    first_seen = _vouched(_checked(parse_date, "first_seen", "first_seen"))
+    last_seen = _vouched(_checked(parse_date, "last_seen", "last_seen"))
     null = loading.NULL
     url_key = loading.url_key
 
