@@ -111,24 +111,44 @@ def built_upto() -> dict[str, datetime | str | int]:
     return params
 
 
+@dataclass(frozen=True)
+class _Source:
+    name: str
+    table: str
+    time_column: str
+    facts_sql: str
+    facts_table: str
+    columns: str
+    alias: str  # of ``table`` in ``facts_sql``
+    live: str  # the report statement's CTE of the prospects read live
+
+
+_SENT = _Source(SENT, "outreach_outboundmessage", "sent_at", SENT_FACTS_SQL, "outreach_sentfact", SENT_COLUMNS,
+                "m", "live_sent")  # fmt: skip
+_STAGES = _Source(STAGES, "prospects_stagechange", "created_at", STAGE_FACTS_SQL, "outreach_stagefact",
+                  STAGE_COLUMNS, "c", "live_stages")  # fmt: skip
+_SOURCES = (_SENT, _STAGES)
+
+
+def _rows_sql(source: _Source, period: str) -> str:
+    """Roll-up rows of ``source`` matching ``period``: stored ones, and live ones for the prospects in its CTE."""
+    live = f"{source.alias}.prospect_id IN (SELECT prospect_id FROM {source.live})"
+    return f"""
+  SELECT {source.columns} FROM {source.facts_table}
+  WHERE {period} AND prospect_id NOT IN (SELECT prospect_id FROM {source.live})
+  UNION ALL
+  SELECT * FROM ({source.facts_sql.format(where=live)}) l
+  WHERE {period}"""
+
+
 def sent_rows_sql(period: str) -> str:
     """Roll-up rows of sent emails matching ``period`` (a condition on ``sent_at``), exact as of now."""
-    return f"""
-  SELECT {SENT_COLUMNS} FROM outreach_sentfact
-  WHERE {period} AND prospect_id NOT IN (SELECT prospect_id FROM live_sent)
-  UNION ALL
-  SELECT * FROM ({SENT_FACTS_SQL.format(where="m.prospect_id IN (SELECT prospect_id FROM live_sent)")}) l
-  WHERE {period}"""
+    return _rows_sql(_SENT, period)
 
 
 def stage_rows_sql(period: str) -> str:
     """Roll-up rows of stage-log moves matching ``period`` (a condition on ``created_at``), exact as of now."""
-    return f"""
-  SELECT {STAGE_COLUMNS} FROM outreach_stagefact
-  WHERE {period} AND prospect_id NOT IN (SELECT prospect_id FROM live_stages)
-  UNION ALL
-  SELECT * FROM ({STAGE_FACTS_SQL.format(where="c.prospect_id IN (SELECT prospect_id FROM live_stages)")}) l
-  WHERE {period}"""
+    return _rows_sql(_STAGES, period)
 
 
 # --- refresh ----------------------------------------------------------------------------------------
@@ -142,22 +162,6 @@ class Refresh:
     built_upto: datetime
     prospects: int
     rows: int
-
-
-@dataclass(frozen=True)
-class _Source:
-    name: str
-    table: str
-    time_column: str
-    facts_sql: str
-    facts_table: str
-    columns: str
-
-
-_SOURCES = (
-    _Source(SENT, "outreach_outboundmessage", "sent_at", SENT_FACTS_SQL, "outreach_sentfact", SENT_COLUMNS),
-    _Source(STAGES, "prospects_stagechange", "created_at", STAGE_FACTS_SQL, "outreach_stagefact", STAGE_COLUMNS),
-)
 
 
 def _target(source: _Source, now: datetime) -> datetime:
@@ -204,7 +208,7 @@ def _refresh_one(source: _Source, now: datetime) -> Refresh:
             cursor.execute(
                 f"DELETE FROM {source.facts_table} WHERE prospect_id IN (SELECT prospect_id FROM report_dirty)"
             )
-        alias = "m" if source.name == SENT else "c"
+        alias = source.alias
         where = (f"{alias}.prospect_id IN (SELECT prospect_id FROM report_dirty)"
                  f" AND {alias}.{source.time_column} < %(new)s AND {alias}.id <= %(new_id)s")  # fmt: skip
         cursor.execute(f"INSERT INTO {source.facts_table} ({source.columns}) "
