@@ -127,3 +127,17 @@ def test_the_command_prints_each_problem_and_fails_when_google_would_reject(tmp_
     good.write_bytes(b"# fine\ndomain:ok.com\n")
     call_command("disavow_check", str(good))
     assert "1 entries, 0 errors" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_the_command_with_site_warns_about_your_own_and_tracked_sites(tmp_path, capsys):
+    from audit.services import site_get_or_create
+
+    site_get_or_create(domain_or_url="rival.com")
+    path = tmp_path / "mine.txt"
+    path.write_bytes(b"domain:blog.mine.com\ndomain:rival.com\ndomain:other.com\n")
+    call_command("disavow_check", str(path), "--site", "https://www.mine.com/")
+    out = capsys.readouterr().out
+    assert f"{path}:line 1: warning: mine.com is your own site" in out
+    assert f"{path}:line 2: warning: rival.com is a site tracked in LinkCRM" in out
+    assert "line 3" not in out

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 from django.core.files import File
+from django.core.management import call_command
 
 from audit import toxicity
+from audit.models import Site
 from audit.services import link_import_run, link_import_store, site_get_or_create
 from audit.toxicity_agreement import agreement, markdown
 
@@ -34,3 +36,11 @@ def test_every_marker_is_documented_with_its_weight():
     text = DOCS.read_text()
     for marker in toxicity.MARKERS:
         assert f"| `{marker.code}` | {marker.name} | {marker.weight:+d} |" in text
+
+
+def test_the_command_prints_the_documented_table_and_keeps_nothing(samples_dir, settings, tmp_path, capsys):
+    settings.MEDIA_ROOT = str(tmp_path)
+    call_command("toxicity_agreement", str(samples_dir / SAMPLE), "--site", "caldea.com")
+    documented = DOCS.read_text().split("<!-- agreement:start -->\n")[1].split("<!-- agreement:end -->")[0]
+    assert capsys.readouterr().out.strip() == documented.strip()
+    assert not Site.objects.filter(domain="caldea.com").exists()  # a measurement, rolled back
