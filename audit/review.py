@@ -16,12 +16,14 @@ Contract used by prospects.services.removal:
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import reduce
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from audit import disavow
@@ -68,7 +70,11 @@ def review_decide(
     targets = [(DisavowKind.DOMAIN, domain, domain) for domain in wanted]
     targets += [(DisavowKind.URL, _url_value(link.source_url), link.source_domain) for link in links]
     if status == ReviewStatus.DISAVOWED:
-        _add_entries(site, targets, reason=reason, user=user, origin=DisavowOrigin.REVIEW, now=now)
+        _add_entries(site, [
+            DisavowEntry(site=site, kind=kind, value=value, domain=domain, reason=reason,
+                         origin=DisavowOrigin.REVIEW, added_by=user, added_at=now)
+            for kind, value, domain in targets
+        ])  # fmt: skip
     else:
         _remove_entries(site, [(kind, value) for kind, value, _ in targets], user=user, now=now)
     return decisions
@@ -93,19 +99,17 @@ def _url_value(url: str) -> str:
     return check.entries[0].value
 
 
-def _add_entries(
-    site: Site, targets: Sequence[tuple[str, str, str]], *, reason: str, user: AbstractBaseUser | None,
-    origin: str, now: object, positions: Sequence[int] | None = None,
-) -> int:
-    """Add (kind, value, domain) entries not already on the list; returns how many were added."""
+def _add_entries(site: Site, entries: Iterable[DisavowEntry]) -> int:
+    """Store the entries not already on the list (nor earlier in ``entries``: two links from
+    one page are one URL line); returns how many were added."""
     active = set(
         DisavowEntry.objects.filter(site=site, removed_at__isnull=True).values_list("kind", "value")
     )
-    fresh = [
-        DisavowEntry(site=site, kind=kind, value=value, domain=domain, reason=reason, origin=origin,
-                     added_by=user, added_at=now, position=positions[n] if positions else 0)
-        for n, (kind, value, domain) in enumerate(targets) if (kind, value) not in active
-    ]  # fmt: skip
+    fresh = []
+    for entry in entries:
+        if (entry.kind, entry.value) not in active:
+            active.add((entry.kind, entry.value))
+            fresh.append(entry)
     DisavowEntry.objects.bulk_create(fresh)
     return len(fresh)
 
@@ -113,12 +117,16 @@ def _add_entries(
 def _remove_entries(
     site: Site, targets: Sequence[tuple[str, str]], *, user: AbstractBaseUser | None, now: object
 ) -> int:
-    removed = 0
+    """Take the (kind, value) entries off the list in one UPDATE; returns how many were on it."""
+    by_kind: dict[str, list[str]] = {}
     for kind, value in targets:
-        removed += DisavowEntry.objects.filter(site=site, kind=kind, value=value, removed_at__isnull=True).update(
-            removed_at=now, removed_by=user
-        )
-    return removed
+        by_kind.setdefault(kind, []).append(value)
+    if not by_kind:
+        return 0
+    wanted = reduce(operator.or_, (Q(kind=kind, value__in=values) for kind, values in by_kind.items()))
+    return DisavowEntry.objects.filter(wanted, site=site, removed_at__isnull=True).update(
+        removed_at=now, removed_by=user
+    )
 
 
 # --- the disavow list --------------------------------------------------------------------------
@@ -162,24 +170,17 @@ def disavow_import(
         raise DisavowFileRefused(check, f"the file has {len(check.warnings)} risky lines: confirm to import them")
     now = timezone.now()
     source = f"imported from {file_name}" if file_name else "imported from a disavow file"
-    added = 0
-    for reason, entries in _by_reason(check.entries).items():
-        targets = [(entry.kind, entry.value, entry.domain) for entry in entries]
-        added += _add_entries(site, targets, reason=reason or source, user=user, origin=DisavowOrigin.IMPORT,
-                              now=now, positions=[entry.line for entry in entries])  # fmt: skip
-        whole = [e.value for e in entries if e.kind == DisavowKind.DOMAIN and e.value == e.domain]
-        ReviewDecision.objects.bulk_create(
-            ReviewDecision(site=site, domain=domain, status=ReviewStatus.DISAVOWED, reason=f"{source}: {reason}"
-                           if reason else source, decided_by=user, decided_at=now) for domain in whole
-        )  # fmt: skip
+    added = _add_entries(site, [
+        DisavowEntry(site=site, kind=e.kind, value=e.value, domain=e.domain, reason=e.reason or source,
+                     origin=DisavowOrigin.IMPORT, added_by=user, added_at=now, position=e.line)
+        for e in check.entries
+    ])  # fmt: skip
+    ReviewDecision.objects.bulk_create(
+        ReviewDecision(site=site, domain=e.value, status=ReviewStatus.DISAVOWED,
+                       reason=f"{source}: {e.reason}" if e.reason else source, decided_by=user, decided_at=now)
+        for e in check.entries if e.kind == DisavowKind.DOMAIN and e.value == e.domain
+    )  # fmt: skip
     return DisavowImportResult(check=check, added=added, already=len(check.entries) - added)
-
-
-def _by_reason(entries: Sequence[disavow.DisavowLine]) -> dict[str, list[disavow.DisavowLine]]:
-    groups: dict[str, list[disavow.DisavowLine]] = {}
-    for entry in entries:
-        groups.setdefault(entry.reason, []).append(entry)
-    return groups
 
 
 @transaction.atomic

@@ -130,3 +130,15 @@ def test_the_sample_round_trips_through_the_list(site, manager, samples_dir):
     original = [(e.text, e.reason) for e in parse_disavow(data).entries]
     exported = [(e.text, e.reason) for e in parse_disavow(version.content.encode()).entries]
     assert exported == original
+
+
+def test_two_links_from_one_page_are_one_url_line_and_leave_together(site, manager):
+    casino = site.backlinks.get(source_url="https://spam.org/casino")
+    second = link(site, "https://spam.org/casino", target_url="https://acme.com/shop")
+    review.review_decide(site=site, status=ReviewStatus.DISAVOWED, reason="casino page", user=manager,
+                         backlink_ids=[casino.id, second.id], domains=["fine.com"])
+    assert sorted(_active(site)) == ["domain:fine.com", "https://spam.org/casino"]
+    review.review_decide(site=site, status=ReviewStatus.MONITOR, reason="", user=manager,
+                         backlink_ids=[casino.id, second.id], domains=["fine.com"])
+    assert _active(site) == []
+    assert DisavowEntry.objects.filter(site=site, removed_by=manager).count() == 2
