@@ -511,7 +511,7 @@ def _load_refdomains(cursor: Any, target: LoadTarget, stream: _Stream) -> None:
     _stage_new_tlds(cursor, f"SELECT domain FROM {stage}", target.site_id)
     _merge_refdomains(cursor, stage, target, stream.result)
     # A provider's word on a domain we hold live links from never makes it lost: recount them.
-    _aggregate_refdomains(cursor, target, touched=stage)
+    _aggregate_refdomains(cursor, target.site_id, touched=stage)
     cursor.execute(f"DROP TABLE {stage}")
 
 
@@ -533,14 +533,14 @@ def _load_backlinks(cursor: Any, target: LoadTarget, stream: _Stream) -> None:
     stream.check_complete()
     if merger.site_was_new:
         with _phase("recount domains"):
-            _aggregate_refdomains(cursor, target, touched=None)
+            _aggregate_refdomains(cursor, target.site_id, touched=None)
     else:
         if target.full_snapshot:
             with _phase("mark lost"):
                 cursor.execute(f"SELECT count(*) FROM {tables.keys}")  # distinct: later duplicates never got in
                 stream.result.rows_lost = _mark_missing_lost(cursor, tables, target, cursor.fetchone()[0])
         with _phase("recount domains"):
-            _aggregate_refdomains(cursor, target, touched=tables.domains)
+            _aggregate_refdomains(cursor, target.site_id, touched=tables.domains)
     tables.drop(cursor)
 
 
@@ -1046,7 +1046,17 @@ def _tld(domain: str) -> str:
         return ""
 
 
-def _aggregate_refdomains(cursor: Any, target: LoadTarget, *, touched: str | None) -> None:
+def refdomains_recount(*, site_id: int, domains: Iterable[str]) -> None:
+    """Recount the site's referring ``domains`` from its backlinks, as an import does (created when new)."""
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS audit_recount_domains")
+        cursor.execute("CREATE TEMP TABLE audit_recount_domains ON COMMIT DROP AS SELECT unnest(%s::text[]) AS domain",
+                       [list(domains)])  # fmt: skip
+        _aggregate_refdomains(cursor, site_id, touched="audit_recount_domains")
+        cursor.execute("DROP TABLE audit_recount_domains")
+
+
+def _aggregate_refdomains(cursor: Any, site_id: int, *, touched: str | None) -> None:
     """Recount the site's referring domains from its backlinks; write only what changed.
 
     ``touched`` names a table whose ``domain`` column lists the domains to recount: those
@@ -1066,10 +1076,10 @@ def _aggregate_refdomains(cursor: Any, target: LoadTarget, *, touched: str | Non
                     min(first_seen) AS first_seen, max(last_seen) AS last_seen, max(lost_at) AS lost_at,
                     max(semrush_domain_ascore) AS semrush, max(ahrefs_dr) AS ahrefs, max(majestic_tf) AS majestic
                 FROM audit_backlink WHERE site_id = %s {only} GROUP BY source_domain""",
-            [target.site_id],
+            [site_id],
         )
     with _phase("recount domains: suffixes of new domains"):
-        _stage_new_tlds(cursor, "SELECT domain FROM audit_import_counts", target.site_id)
+        _stage_new_tlds(cursor, "SELECT domain FROM audit_import_counts", site_id)
     updates = [
         ("backlinks", "e.backlinks"),
         ("follow_backlinks", "e.follow_backlinks"),
@@ -1092,5 +1102,5 @@ def _aggregate_refdomains(cursor: Any, target: LoadTarget, *, touched: str | Non
             IS DISTINCT FROM ({", ".join(v for _, v in updates)})
     """
     with _phase("recount domains: write"):
-        cursor.execute(_excluded(sql), {"site": target.site_id})
+        cursor.execute(_excluded(sql), {"site": site_id})
     cursor.execute("DROP TABLE audit_import_tlds, audit_import_counts")

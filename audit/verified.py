@@ -4,23 +4,23 @@
 newline || target_url), the loader's ``url_key``) with the ``verified`` provider bit, today as
 ``last_seen`` and the anchor/rel the check read; a link the providers already reported keeps
 their data and gains the bit. ``backlink_mark_verified_lost`` dates the loss of a link we had
-verified. Both recount the referring domain's live and followed links the way an import does.
+verified. Both recount the referring domain with the loader's recount, as an import does.
 An audit service: prospects calls it, audit never imports prospects.
 """
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 
 from audit.choices import PROVIDER_BIT, Provider
-from audit.models import Backlink, RefDomain
-from linkcrm.lib.domains import DomainError, host_of_url, registrable_domain, tld_of_host
+from audit.loading import refdomains_recount, url_key
+from audit.models import Backlink
+from linkcrm.lib.domains import DomainError, host_of_url, registrable_domain
 
 VERIFIED_BIT = PROVIDER_BIT[Provider.VERIFIED]
 
@@ -40,8 +40,7 @@ class VerifiedLink:
 
 def backlink_url_key(source_url: str, target_url: str) -> uuid.UUID:
     """The loader's key of a link: md5(source_url || '\\n' || target_url) as a uuid."""
-    digest = hashlib.md5(f"{source_url}\n{target_url}".encode(), usedforsecurity=False).hexdigest()
-    return uuid.UUID(digest)
+    return uuid.UUID(url_key(source_url, target_url))
 
 
 @transaction.atomic
@@ -80,7 +79,7 @@ def backlink_record_verified(*, site_id: int, link: VerifiedLink, seen_on: date)
             setattr(backlink, name, value)
         backlink.providers |= VERIFIED_BIT
         backlink.save(update_fields=[*fields, "providers", "updated_at"])
-    _recount_refdomain(site_id=site_id, domain=domain, seen_on=seen_on)
+    refdomains_recount(site_id=site_id, domains=[domain])
     return backlink
 
 
@@ -96,35 +95,5 @@ def backlink_mark_verified_lost(*, site_id: int, source_url: str, target_url: st
             domain = registrable_domain(host_of_url(source_url))
         except DomainError:
             return changed
-        _recount_refdomain(site_id=site_id, domain=domain, seen_on=None)
+        refdomains_recount(site_id=site_id, domains=[domain])
     return changed
-
-
-def _recount_refdomain(*, site_id: int, domain: str, seen_on: date | None) -> None:
-    """Make the referring domain's counts match its backlinks (created when it is new)."""
-    refdomain, _ = RefDomain.objects.get_or_create(
-        site_id=site_id, domain=domain, defaults={"tld": _tld(domain), "first_seen": seen_on}
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE audit_refdomain r SET backlinks = a.live, follow_backlinks = a.follow,
-                last_seen = GREATEST(r.last_seen, a.last_seen),
-                lost_at = CASE WHEN a.live > 0 THEN NULL ELSE COALESCE(r.lost_at, a.lost_at) END
-            FROM (
-                SELECT count(*) FILTER (WHERE lost_at IS NULL) AS live,
-                    count(*) FILTER (WHERE lost_at IS NULL AND NOT nofollow) AS follow,
-                    max(last_seen) AS last_seen, max(lost_at) AS lost_at
-                FROM audit_backlink WHERE site_id = %s AND source_domain = %s
-            ) a
-            WHERE r.id = %s
-            """,
-            [site_id, domain, refdomain.pk],
-        )
-
-
-def _tld(domain: str) -> str:
-    try:
-        return tld_of_host(domain)
-    except DomainError:
-        return ""
