@@ -48,16 +48,18 @@ def log(message: str) -> None:
     print(message, flush=True)
 
 
-def stack_config() -> Any:
-    """The bench stack's config; the environment is set so Django and the children agree."""
-    env = {"LINKCRM_STACK": "test", "LINKCRM_DATA_DIR": str(OUT / "outreach-stack")}
-    for name, default in PORTS.items():
-        env[f"LINKCRM_{name}_PORT"] = os.environ.get(f"LINKCRM_BENCH_OUTREACH_{name}_PORT", str(default))
+def stack_config(name: str = "outreach", ports: dict[str, int] = PORTS, env_prefix: str = "OUTREACH") -> Any:
+    """The stack in bench/out/<name>-stack; the environment is set so Django and the children agree.
+
+    Each port is ``LINKCRM_BENCH_<env_prefix>_<PG|SMTP|IMAP|LMTP>_PORT`` if set, else its default in ``ports``.
+    Shared with bench/outreach_sync_bench.py, which runs its own stack on other ports.
+    """
+    env = {"LINKCRM_STACK": "test", "LINKCRM_DATA_DIR": str(OUT / f"{name}-stack")}
+    for port_name, default in ports.items():
+        env[f"LINKCRM_{port_name}_PORT"] = os.environ.get(f"LINKCRM_BENCH_{env_prefix}_{port_name}_PORT", str(default))
     os.environ.update(env)
     os.environ.pop("DATABASE_URL", None)
     os.environ.setdefault("SECRET_KEY", "bench-only")
-    # Claims of 500 rows: the batch size the service is meant to run with under load.
-    os.environ.setdefault("LINKCRM_OUTREACH_SEND_BATCH", "500")
     os.environ.setdefault("LINKCRM_ENCRYPTION_KEY", base64.urlsafe_b64encode(os.urandom(32)).decode())
     from linkcrm.localstack.config import StackConfig
 
@@ -237,6 +239,8 @@ def measure_sync_half() -> tuple[str, str]:
 
 
 def bench(args: argparse.Namespace) -> None:
+    # Claims of 500 rows: the batch size the service is meant to run with under load.
+    os.environ.setdefault("LINKCRM_OUTREACH_SEND_BATCH", "500")
     config = stack_config()
     log(f"bench-outreach: stack in {config.data_dir} (PostgreSQL {config.pg_port}, SMTP {config.smtp_port})")
     start_stack(config)

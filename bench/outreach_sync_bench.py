@@ -27,10 +27,8 @@ under bench/out/outreach-sync-stack on ports LINKCRM_BENCH_SYNC_{PG,SMTP,IMAP,LM
 from __future__ import annotations
 
 import argparse
-import base64
 import os
 import secrets
-import subprocess
 import sys
 import time
 import uuid
@@ -233,34 +231,16 @@ def _report_kinds(mailbox: Any) -> None:
 # --- alone ----------------------------------------------------------------------------------------
 
 
-def stack_config() -> Any:
-    env = {"LINKCRM_STACK": "test", "LINKCRM_DATA_DIR": str(OUT / "outreach-sync-stack")}
-    for name, default in PORTS.items():
-        env[f"LINKCRM_{name}_PORT"] = os.environ.get(f"LINKCRM_BENCH_SYNC_{name}_PORT", str(default))
-    os.environ.update(env)
-    os.environ.pop("DATABASE_URL", None)
-    os.environ.setdefault("SECRET_KEY", "bench-only")
-    os.environ.setdefault("LINKCRM_ENCRYPTION_KEY", base64.urlsafe_b64encode(os.urandom(32)).decode())
-    from linkcrm.localstack.config import StackConfig
-
-    config = StackConfig.from_env()
-    os.environ["DATABASE_URL"] = config.local_database_url
-    return config
-
-
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--keep", action="store_true", help="leave the stack running")
     args = parser.parse_args(argv)
-    config = stack_config()
-    from linkcrm.localstack import mail, postgres
+    from outreach_bench import stack_config, start_stack, stop_stack
 
+    config = stack_config("outreach-sync", PORTS, "SYNC")
     try:
-        postgres.up(config)
-        mail.up(config)
-        subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "-v0"], env=config.child_environ(),
-                       cwd=ROOT, check=True)  # fmt: skip
+        start_stack(config)
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linkcrm.settings")
         import django
 
@@ -268,8 +248,7 @@ def main(argv: list[str]) -> None:
         ratio, per_s = measure_sync(args.messages)
     finally:
         if not args.keep:
-            mail.down(config)
-            postgres.down(config)
+            stop_stack(config)
     log(f"RESULT outreach-sync sync_ratio={ratio:.2f} sync_per_s={per_s:.0f}")
 
 
