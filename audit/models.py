@@ -25,6 +25,10 @@ from audit.choices import (
     ToxicityRunStatus,
 )
 
+# Semrush Backlink Audit's own "toxic" band starts at this Toxic Score. The gap's "hide toxic"
+# filter, the provider_toxic marker and the partial index backlink_gap_toxic all use it.
+SEMRUSH_TOXIC_MIN = 60
+
 
 class Site(models.Model):
     """A registrable domain we hold links for: yours or a competitor's."""
@@ -137,10 +141,10 @@ class Backlink(models.Model):
             models.Index(fields=["site", "first_seen"], name="backlink_site_first_seen"),
             models.Index(fields=["site", "lost_at"], name="backlink_site_lost_at"),
             # The gap's "hide toxic" filter: the few links a provider flags, found without a scan.
-            # prospects.selectors.gap.TOXIC_SQL must state this predicate exactly.
+            # prospects.selectors.gap.toxic_filter_sql must state this predicate exactly.
             models.Index(
                 fields=["site", "source_domain"], name="backlink_gap_toxic",
-                condition=Q(ahrefs_is_spam=True) | Q(semrush_toxic_score__gte=60),
+                condition=Q(ahrefs_is_spam=True) | Q(semrush_toxic_score__gte=SEMRUSH_TOXIC_MIN),
             ),
         ]
 

@@ -35,7 +35,7 @@ from django.utils import timezone
 from audit.anchors import AnchorTerms, classify_anchor
 from audit.choices import AnchorCategory, ToxicityBand, ToxicityRunStatus
 from audit.loading import side_connection
-from audit.models import LinkImport, Site, ToxicityRun
+from audit.models import SEMRUSH_TOXIC_MIN, LinkImport, Site, ToxicityRun
 
 logger = logging.getLogger(__name__)
 
@@ -145,8 +145,8 @@ _LINK_MARKS = {
     "spam_words": "s.id IS NOT NULL",  # found beforehand, in parallel: see _spam_table
     "low_authority": "COALESCE(b.semrush_domain_ascore, b.ahrefs_dr, d.authority) < %(low_authority)s",
     "provider_spam": "b.ahrefs_is_spam",
-    "provider_toxic": "b.semrush_toxic_score >= 60",
-    "provider_potential": "b.semrush_toxic_score BETWEEN 45 AND 59",
+    "provider_toxic": f"b.semrush_toxic_score >= {SEMRUSH_TOXIC_MIN}",
+    "provider_potential": f"b.semrush_toxic_score BETWEEN 45 AND {SEMRUSH_TOXIC_MIN - 1}",
     "broken_page": "b.http_status >= 400",
     "nofollow": "(b.nofollow OR b.ugc OR b.sponsored)",
     "lost": "b.lost_at IS NOT NULL",

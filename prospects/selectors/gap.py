@@ -44,7 +44,7 @@ from typing import Any
 
 from django.db import connection, models, transaction
 
-from audit.models import Site
+from audit.models import SEMRUSH_TOXIC_MIN, Site
 from audit.selectors import Page
 from prospects.choices import PipelineKind, SuppressionKind
 from prospects.models import Project
@@ -53,9 +53,6 @@ DEFAULT_MISSING_N = 2
 DEFAULT_SORT = "-authority"
 MAX_PER_PAGE = 500
 EXPORT_CHUNK = 2000
-# Semrush's own "toxic" band starts at 60. The partial index audit.Backlink "backlink_gap_toxic"
-# has this very predicate: change both together, or the filter scans every link.
-TOXIC_SCORE_MIN = 60
 _PLANNER = (("enable_hashagg", "off"), ("jit", "off"), ("work_mem", "64MB"))
 _NO_SITE = -1  # no Site has this id: "you" is absent from every row
 
@@ -210,7 +207,8 @@ def toxic_filter_sql() -> str:
     return (
         "NOT EXISTS (SELECT 1 FROM audit_backlink b WHERE b.site_id = ANY(%(sites)s)"
         " AND b.source_domain = g.domain"
-        f" AND (b.ahrefs_is_spam OR b.semrush_toxic_score >= {TOXIC_SCORE_MIN}))"
+        # the very predicate of the partial index audit.Backlink "backlink_gap_toxic": no scan
+        f" AND (b.ahrefs_is_spam OR b.semrush_toxic_score >= {SEMRUSH_TOXIC_MIN}))"
         " AND NOT EXISTS (SELECT 1 FROM audit_disavowentry d WHERE d.site_id = %(you)s"
         " AND d.domain = g.domain AND d.value = g.domain AND d.kind = 'domain' AND d.removed_at IS NULL)"
     )
