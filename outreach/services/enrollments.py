@@ -12,7 +12,7 @@ to from one of the chosen mailboxes before stays on it (one thread, one sender).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -84,6 +84,7 @@ def enrollments_create(
         raise EnrollmentError("choose at least one active mailbox")
     prospects = Prospect.objects.select_related("project", "project__site").in_bulk(list(prospect_ids))
     chosen = _chosen_contacts(prospect_ids, contact_ids)
+    earlier = _earlier_mailboxes(prospect_ids, active)
     rotation = itertools.cycle(active)
     result = EnrollResult()
     for prospect_id in dict.fromkeys(prospect_ids):
@@ -94,7 +95,7 @@ def enrollments_create(
             continue
         enrollment = Enrollment(
             sequence=sequence, prospect=prospect, contact=contact, target_page=target_page,
-            mailbox=_mailbox_for(prospect, active, rotation), domain=prospect.domain, enrolled_by=enrolled_by,
+            mailbox=earlier.get(prospect_id) or next(rotation), domain=prospect.domain, enrolled_by=enrolled_by,
         )
         reason = _refusal(enrollment, steps) or _save(enrollment, steps[0], now)
         if reason:
@@ -114,16 +115,15 @@ def _chosen_contacts(prospect_ids: Sequence[int], contact_ids: Sequence[int] | N
     return chosen
 
 
-def _mailbox_for(prospect: Prospect, mailboxes: list[Mailbox], rotation: Iterator[Mailbox]) -> Mailbox:
-    """The mailbox that wrote to this prospect before (if chosen now), else the next in rotation."""
+def _earlier_mailboxes(prospect_ids: Sequence[int], mailboxes: list[Mailbox]) -> dict[int, Mailbox]:
+    """prospect id → the chosen mailbox that wrote to it most recently, for the prospects written to before."""
     by_id = {mailbox.pk: mailbox for mailbox in mailboxes}
-    earlier = (
-        Enrollment.objects.filter(prospect=prospect, mailbox_id__in=list(by_id))
-        .order_by("-enrolled_at")
-        .values_list("mailbox_id", flat=True)
-        .first()
+    rows = (
+        Enrollment.objects.filter(prospect_id__in=list(prospect_ids), mailbox_id__in=list(by_id))
+        .order_by("enrolled_at", "pk")
+        .values_list("prospect_id", "mailbox_id")
     )
-    return by_id[earlier] if earlier is not None else next(rotation)
+    return {prospect_id: by_id[mailbox_id] for prospect_id, mailbox_id in rows}  # later rows win
 
 
 def _refusal(enrollment: Enrollment, steps: list[SequenceStep]) -> str:
