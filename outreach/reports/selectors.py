@@ -428,26 +428,29 @@ class Acquisition:
         return list(zip(self.weeks, self.acquired_per_week, self.lost_per_week, strict=True))
 
 
-_WEEKLY_SQL = """
-SELECT 'acquired', date_trunc('week', c.created_at AT TIME ZONE %(tz)s)::date, count(DISTINCT c.prospect_id)
-FROM prospects_stagechange c JOIN prospects_prospect p ON p.id = c.prospect_id
-WHERE c.to_stage = %(acquired)s AND c.created_at >= %(start)s AND c.created_at < %(end)s AND {scope}
-GROUP BY 2
+# One statement: the period's moves into Link Acquired are read once (``acquired``) for both the
+# velocity per week and the totals; the losses and the moves out of Link Acquired join them.
+_ACQUISITION_SQL = """
+WITH acquired AS MATERIALIZED (
+  SELECT c.prospect_id, c.created_at, p.authority
+  FROM prospects_stagechange c JOIN prospects_prospect p ON p.id = c.prospect_id
+  WHERE c.to_stage = %(acquired)s AND c.created_at >= %(start)s AND c.created_at < %(end)s AND {scope}
+)
+SELECT 'acquired', date_trunc('week', created_at AT TIME ZONE %(tz)s)::date, count(DISTINCT prospect_id),
+       NULL::numeric, NULL::bigint
+FROM acquired GROUP BY 2
 UNION ALL
-SELECT 'lost', date_trunc('week', l.loss_confirmed_at AT TIME ZONE %(tz)s)::date, count(*)
+SELECT 'lost', date_trunc('week', l.loss_confirmed_at AT TIME ZONE %(tz)s)::date, count(*), NULL, NULL
 FROM prospects_acquiredlink l JOIN prospects_prospect p ON p.id = l.prospect_id
 WHERE l.status = ANY(%(loss)s) AND l.loss_confirmed_at >= %(start)s AND l.loss_confirmed_at < %(end)s AND {scope}
 GROUP BY 2
-"""
-
-_ACQUIRED_SQL = """
-SELECT count(*), avg(p.authority), count(p.authority),
-  (SELECT count(DISTINCT c.prospect_id) FROM prospects_stagechange c JOIN prospects_prospect p ON p.id = c.prospect_id
-   WHERE c.from_stage = %(acquired)s AND c.created_at >= %(start)s AND c.created_at < %(end)s AND {scope})
-FROM prospects_prospect p
-WHERE {scope} AND p.id IN (
-  SELECT prospect_id FROM prospects_stagechange
-  WHERE to_stage = %(acquired)s AND created_at >= %(start)s AND created_at < %(end)s)
+UNION ALL
+SELECT 'total', NULL, count(*), avg(authority), count(authority)
+FROM (SELECT DISTINCT ON (prospect_id) prospect_id, authority FROM acquired) a
+UNION ALL
+SELECT 'moved_out', NULL, count(DISTINCT c.prospect_id), NULL, NULL
+FROM prospects_stagechange c JOIN prospects_prospect p ON p.id = c.prospect_id
+WHERE c.from_stage = %(acquired)s AND c.created_at >= %(start)s AND c.created_at < %(end)s AND {scope}
 """
 
 
@@ -459,11 +462,11 @@ def week_starts(start: date, end: date) -> list[date]:
 
 def acquisition(report: ReportFilter) -> Acquisition:
     """Velocity (acquired per week), average authority, and losses of acquired links in the period."""
-    params = report.params()
-    weekly: dict[tuple[str, date], int] = {
-        (kind, week): n for kind, week, n in _fetch(_WEEKLY_SQL.format(scope=scope_sql(report)), params)
-    }
-    acquired, average, with_authority, moved_out = _fetch(_ACQUIRED_SQL.format(scope=scope_sql(report)), params)[0]
+    rows = _fetch(_ACQUISITION_SQL.format(scope=scope_sql(report)), report.params())
+    weekly: dict[tuple[str, date], int] = {(kind, week): n for kind, week, n, _, _ in rows if week is not None}
+    totals = {kind: (n, average, with_authority) for kind, week, n, average, with_authority in rows if week is None}
+    acquired, average, with_authority = totals["total"]
+    moved_out = totals["moved_out"][0]
     weeks = week_starts(report.start, report.end)
     lost_per_week = [weekly.get(("lost", week), 0) for week in weeks]
     return Acquisition(
