@@ -113,3 +113,38 @@ def test_the_api_reads_findings_and_managers_decide_import_export(site, client_f
     removal = client_for(manager).post("/api/removal-requests/", {"site": site.pk, "domains": ["fine.com"]},
                                        content_type="application/json")
     assert removal.status_code == 400 and "no project promotes" in removal.json()["detail"]
+
+
+def test_the_disavow_api_checks_removes_lists_versions_and_diffs_them(site, client_for, manager, alice):
+    api, boss = client_for(alice), client_for(manager)
+    disavow = f"/api/audit/disavow/{site.pk}"
+    checked = api.post(f"{disavow}/check/", {"file": SimpleUploadedFile("x.txt", b"domain:a.com\ndomain:x.com/p\n")})
+    assert checked.status_code == 200
+    body = checked.json()
+    assert (body["google_would_reject"], body["lines"], body["entries"]) == (True, 2, 1)
+    assert [(i["line"], i["severity"]) for i in body["issues"]] == [(2, "error")]
+    assert not DisavowEntry.objects.filter(site=site).exists()  # a check imports nothing
+    imported = boss.post(f"{disavow}/import/", {"file": SimpleUploadedFile("x.txt", b"domain:a.com\ndomain:b.com\n")})
+    assert imported.status_code == 201 and imported.json()["added"] == 2
+    assert boss.post(f"{disavow}/export/").status_code == 201
+    entry = DisavowEntry.objects.get(site=site, value="a.com")
+    assert api.post(f"{disavow}/remove/?entry={entry.pk}").status_code == 403
+    assert boss.post(f"{disavow}/remove/?entry={entry.pk}").status_code == 204
+    assert boss.post(f"{disavow}/remove/?entry={entry.pk}").status_code == 404
+    assert [e["value"] for e in api.get(f"{disavow}/").json()] == ["b.com"]
+    assert boss.post(f"{disavow}/export/").json()["number"] == 2
+    assert [v["number"] for v in api.get(f"{disavow}/versions/").json()] == [2, 1]
+    diff = api.get(f"{disavow}/diff/", {"a": 1, "b": 2}).json()
+    assert (diff["added"], diff["removed"]) == ([], ["domain:a.com"])
+    assert api.get(f"{disavow}/diff/", {"a": 1}).status_code == 400
+
+
+def test_the_toxicity_api_summarises_and_reruns(site, client_for, alice, django_capture_on_commit_callbacks):
+    api = client_for(alice)
+    summary = api.get(f"/api/audit/toxicity/{site.pk}/").json()
+    assert {m["code"] for m in summary["markers"]} == {m.code for m in toxicity.MARKERS}
+    assert sum(summary["domains"].values()) == 2
+    with django_capture_on_commit_callbacks() as callbacks:
+        queued = api.post(f"/api/audit/toxicity/{site.pk}/rerun/")
+    assert queued.status_code == 202 and queued.json()["status"] == "queued" and len(callbacks) == 1
+    assert api.get(f"/api/audit/toxicity/{site.pk}/").json()["run"]["status"] == "queued"
