@@ -121,8 +121,8 @@ class ThreadItem:
 
 def prospect_thread(prospect: Prospect) -> list[ThreadItem]:
     """Every message to and from the prospect, oldest first (unsent ones by their due time)."""
-    outbound = OutboundMessage.objects.filter(prospect=prospect).select_related("mailbox", "step", "enrollment")
-    inbound = InboundMessage.objects.filter(prospect=prospect).select_related("mailbox", "matched_message")
+    outbound = OutboundMessage.objects.filter(prospect=prospect)
+    inbound = InboundMessage.objects.filter(prospect=prospect).select_related("matched_message")
     items = [ThreadItem(m.sent_at or m.due_at, "out", m) for m in outbound]
     items += [ThreadItem(_inbound_time(m), "in", m) for m in inbound]
     # At equal times the message sent comes before the answer to it.

@@ -14,7 +14,6 @@ from django.conf import settings
 
 from outreach.choices import RUNNING_ENROLLMENT
 from outreach.models import Enrollment
-from outreach.selectors import last_sent_message
 from outreach.selectors import prospect_thread as thread_items
 
 register = template.Library()
@@ -24,11 +23,13 @@ register = template.Library()
 def prospect_thread(context: template.Context, prospect: Any) -> dict[str, Any]:
     """The thread block's context: items oldest first, enrollments, whether a reply can be simulated."""
     enrollments = list(Enrollment.objects.filter(prospect=prospect).select_related("sequence", "mailbox", "contact"))
+    items = thread_items(prospect)
     return {
         "prospect": prospect,
-        "items": thread_items(prospect),
+        "items": items,
         "enrollments": enrollments,
-        "can_simulate": settings.DEBUG and last_sent_message(prospect) is not None,
+        # What simulate_reply answers (selectors.last_sent_message) is among the items already.
+        "can_simulate": settings.DEBUG and any(i.direction == "out" and i.message.sent_at for i in items),
         "running": any(e.status in RUNNING_ENROLLMENT for e in enrollments),
         "here": context.get("here") or "",
         "csrf_token": context.get("csrf_token"),

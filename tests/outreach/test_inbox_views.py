@@ -97,6 +97,14 @@ def test_simulate_a_reply_is_offered_only_in_debug(world, alice, client_for, set
     assert "Simulate a reply" in client_for(alice).get(url).content.decode()
 
 
+def test_simulate_a_reply_needs_a_message_actually_sent(world, alice, client_for, settings):
+    url = f"/projects/{world['project'].pk}/prospects/{world['prospect'].pk}/"
+    settings.DEBUG = True
+    assert "Simulate a reply" not in client_for(alice).get(url).content.decode()
+    sent_message(world["enrollment"])
+    assert "Simulate a reply" in client_for(alice).get(url).content.decode()
+
+
 def test_a_running_sequence_is_stopped_from_the_thread_and_queued_mail_withdrawn(world, alice, bob, client_for):
     enrollment = world["enrollment"]
     queued = sent_message(enrollment, position=2, status=OutboxStatus.QUEUED)
