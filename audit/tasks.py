@@ -18,7 +18,8 @@ def toxicity_run_task(run_id: int) -> str:
 
 
 def link_import_files_prune_task() -> int:
-    """Daily: frees the disk space of finished imports' uploaded files; returns how many."""
-    from audit.retention import link_import_files_prune
+    """Daily: frees the disk space of finished imports' uploaded files and of uploads abandoned
+    at the column-mapping step; returns how many files were deleted."""
+    from audit.retention import link_import_files_prune, pending_uploads_prune
 
-    return link_import_files_prune()
+    return link_import_files_prune() + pending_uploads_prune()

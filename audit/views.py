@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import os
 import secrets
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -37,6 +36,7 @@ from audit.forms import (
 )
 from audit.importers.base import ImportRefused
 from audit.models import LinkImport, Site
+from audit.retention import PENDING_DIR
 from linkcrm.choices import Role
 from linkcrm.lib.domains import DomainError
 from linkcrm.permissions import has_role, role_required
@@ -350,31 +350,14 @@ def _refused_upload(
     return redirect("audit:import-map", pk=site.pk, token=token)
 
 
-# Uploads waiting for a column mapping live in the default storage under this folder; the
+# Uploads waiting for a column mapping live in the default storage under PENDING_DIR; the
 # session remembers which are the user's, so a token alone gives nobody else the file.
-# Abandoned ones are swept after a day, whenever another upload waits for a mapping.
-PENDING_DIR = "imports/pending"
-PENDING_MAX_AGE = timedelta(days=1)
-
-
-def _sweep_pending() -> None:
-    """Delete pending uploads older than PENDING_MAX_AGE (their mapping step was abandoned)."""
-    if not default_storage.exists(PENDING_DIR):
-        return
-    cutoff = timezone.now() - PENDING_MAX_AGE
-    tokens, _files = default_storage.listdir(PENDING_DIR)
-    for token in tokens:
-        _dirs, names = default_storage.listdir(f"{PENDING_DIR}/{token}")
-        for name in names:
-            path = f"{PENDING_DIR}/{token}/{name}"
-            if default_storage.get_modified_time(path) < cutoff:
-                default_storage.delete(path)
+# Abandoned ones are swept by the daily retention task (audit.retention.pending_uploads_prune).
 
 
 def _stash_upload(
     request: HttpRequest, site: Site, upload: UploadedFile, full_snapshot: bool | None
 ) -> str:
-    _sweep_pending()
     token = secrets.token_urlsafe(16)
     name = os.path.basename(upload.name or "export.csv")[:200]
     upload.seek(0)

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from audit.choices import ImportStatus
 from audit.models import LinkImport, Site
-from audit.retention import link_import_files_prune
+from audit.retention import PENDING_DIR, link_import_files_prune, pending_uploads_prune
 from audit.services import link_import_run, link_import_store
 from audit.tasks import link_import_files_prune_task
 from linkcrm.schedules import SCHEDULES
@@ -61,3 +62,14 @@ def test_a_queued_import_keeps_its_file_however_old() -> None:
 def test_the_daily_sweep_is_scheduled() -> None:
     assert link_import_files_prune_task() == 0
     assert any(entry.func == "audit.tasks.link_import_files_prune_task" for entry in SCHEDULES)
+
+
+def test_uploads_abandoned_at_the_mapping_step_are_swept_after_a_day() -> None:
+    assert pending_uploads_prune() == 0  # no pending folder yet
+    stale = default_storage.save(f"{PENDING_DIR}/tok1/old.csv", ContentFile(b"a,b\n"))
+    fresh = default_storage.save(f"{PENDING_DIR}/tok2/new.csv", ContentFile(b"a,b\n"))
+    assert pending_uploads_prune() == 0  # both younger than a day
+    assert pending_uploads_prune(now=timezone.now() + timedelta(hours=25)) == 2
+    assert not default_storage.exists(stale) and not default_storage.exists(fresh)
+    default_storage.save(f"{PENDING_DIR}/tok3/x.csv", ContentFile(b"a,b\n"))
+    assert link_import_files_prune_task() == 0  # the daily task sweeps them too, once old enough

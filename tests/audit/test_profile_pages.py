@@ -425,12 +425,15 @@ def test_abandoned_pending_uploads_are_swept_after_a_day(client, media):
     import os
     import time
 
+    from audit.tasks import link_import_files_prune_task
+
     site = Site.objects.create(domain="acme.com")
     old = upload(client, site, "old.csv", UNKNOWN)["Location"]
     (old_file,) = [p for p in media.rglob("*") if p.is_file()]
     two_days_ago = time.time() - 2 * 86400
     os.utime(old_file, (two_days_ago, two_days_ago))
     fresh = upload(client, site, "fresh.csv", UNKNOWN)["Location"]
+    link_import_files_prune_task()  # the daily retention sweep
     assert not old_file.exists()
     assert client.get(old).status_code == 404 and client.get(fresh).status_code == 200
 
