@@ -8,7 +8,6 @@ database here directly.
 
 from __future__ import annotations
 
-import importlib
 import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -20,6 +19,7 @@ from linkcrm.localstack.config import StackConfig
 from outreach.headers import check_header_value, reply_subject
 from outreach.models import OutboundMessage
 from outreach.selectors import last_sent_message
+from outreach.services.inbox import mailbox_sync
 from prospects.models import Prospect
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -34,8 +34,6 @@ class SimulationUnavailable(Exception):
 class SimulatedReply:
     message_id: str
     answered: OutboundMessage
-    synced: bool  # False when the mailbox sync could not run (its message says why)
-    sync_note: str
 
 
 def _reply_to(answered: OutboundMessage, text: str) -> EmailMessage:
@@ -51,15 +49,6 @@ def _reply_to(answered: OutboundMessage, text: str) -> EmailMessage:
     reply["References"] = check_header_value("References", references)
     reply.set_content(text)
     return reply
-
-
-def _sync(mailbox_id: int) -> tuple[bool, str]:
-    try:
-        mailbox_sync = importlib.import_module("outreach.services.inbox").mailbox_sync
-    except (ImportError, AttributeError):
-        return False, "the reply is in the sandbox inbox; the mailbox sync is not available yet"
-    result = mailbox_sync(mailbox_id)
-    return True, str(result)
 
 
 def simulate_reply(*, prospect: Prospect, text: str = DEFAULT_TEXT, stack: StackConfig | None = None) -> SimulatedReply:
@@ -80,5 +69,5 @@ def simulate_reply(*, prospect: Prospect, text: str = DEFAULT_TEXT, stack: Stack
     reply = _reply_to(answered, text)
     with smtplib.SMTP("127.0.0.1", stack.smtp_port, timeout=30) as client:
         client.send_message(reply, from_addr=answered.to_address, to_addrs=[answered.from_address])
-    synced, note = _sync(answered.mailbox_id)
-    return SimulatedReply(str(reply["Message-ID"]), answered, synced, note)
+    mailbox_sync(answered.mailbox_id)
+    return SimulatedReply(str(reply["Message-ID"]), answered)

