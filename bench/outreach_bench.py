@@ -229,11 +229,8 @@ def measure_send(config: Any, count: int, rounds: int) -> tuple[float, float]:
 
 
 def measure_sync_half() -> tuple[str, str]:
-    try:
-        from outreach_sync_bench import measure_sync
-    except ImportError:
-        log("bench/outreach_sync_bench.py (measure_sync) is not there yet: sync values are 'na'")
-        return "na", "na"
+    from outreach_sync_bench import measure_sync
+
     ratio, per_s = measure_sync()
     return f"{ratio:.2f}", f"{per_s:.0f}"
 
