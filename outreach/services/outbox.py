@@ -41,7 +41,7 @@ from outreach.models import Mailbox, OutboundMessage
 from outreach.services import automation
 from outreach.services.enqueue import mime_of
 from outreach.services.reconcile import sent_folder_append
-from outreach.services.sequencing import enrollment_step_sent
+from outreach.services.sequencing import enrollment_steps_sent
 from outreach.services.transitions import enrollment_stop, mailbox_pause, outbound_transition, outbound_transitions
 from outreach.smtp import Outcome, SendResult, close_quietly, send_raw
 from prospects.models import Suppression
@@ -344,9 +344,7 @@ def _record_sent(mailbox: Mailbox, rows: list[OutboundMessage], now: datetime, r
     )
     result.sent.extend(ids)
     moved = set(ids)
-    for row in rows:
-        if row.pk in moved and row.enrollment_id:
-            enrollment_step_sent(message=row, sent_at=now)
+    enrollment_steps_sent(messages=[row for row in rows if row.pk in moved], sent_at=now)
 
 
 def _retry_or_fail(row: OutboundMessage, outcome: SendResult, now: datetime, result: BatchResult) -> None:

@@ -67,24 +67,39 @@ def _step(sequence_id: int, position: int) -> SequenceStep | None:
 
 
 def enrollment_step_sent(*, message: OutboundMessage, sent_at: datetime) -> None:
-    """The outbox sent ``message``: schedule the enrollment's next step (or complete it).
+    """The outbox sent ``message``: schedule the enrollment's next step (or complete it)."""
+    enrollment_steps_sent(messages=[message], sent_at=sent_at)
 
+
+def enrollment_steps_sent(*, messages: list[OutboundMessage], sent_at: datetime) -> None:
+    """The outbox sent ``messages``: schedule each enrollment's next step (or complete it).
+
+    The enrollments and the steps that follow are read in two queries for the whole batch.
     The first step moves the prospect to Contacted (through automation.on_first_step_sent).
     """
-    if message.enrollment_id is None or message.step_position is None:
+    sent = [m for m in messages if m.enrollment_id is not None and m.step_position is not None]
+    if not sent:
         return
-    enrollment = Enrollment.objects.select_related("mailbox", "contact", "sequence").get(pk=message.enrollment_id)
-    if message.step_position == 1:
-        automation.on_first_step_sent(enrollment=enrollment, sent_at=sent_at)
-    following = _step(enrollment.sequence_id, message.step_position + 1)
-    running = Enrollment.objects.filter(pk=enrollment.pk, current_step=message.step_position,
-                                        status__in=(EnrollmentStatus.ACTIVE, EnrollmentStatus.PAUSED))
-    if following is None:
-        running.update(status=EnrollmentStatus.COMPLETED, next_step_at=None, paused_until=None)
-        return
-    due = add_delay(sent_at, following.delay_days, business_days=following.business_days,
-                    tz=enrollment.mailbox.timezone)
-    running.update(next_step_at=due)
+    enrollments = Enrollment.objects.select_related("mailbox", "contact", "sequence").in_bulk(
+        {m.enrollment_id for m in sent}
+    )
+    steps = {
+        (step.sequence_id, step.position): step
+        for step in SequenceStep.objects.filter(sequence_id__in={e.sequence_id for e in enrollments.values()})
+    }
+    for message in sent:
+        enrollment = enrollments[message.enrollment_id]
+        if message.step_position == 1:
+            automation.on_first_step_sent(enrollment=enrollment, sent_at=sent_at)
+        following = steps.get((enrollment.sequence_id, message.step_position + 1))
+        running = Enrollment.objects.filter(pk=enrollment.pk, current_step=message.step_position,
+                                            status__in=(EnrollmentStatus.ACTIVE, EnrollmentStatus.PAUSED))
+        if following is None:
+            running.update(status=EnrollmentStatus.COMPLETED, next_step_at=None, paused_until=None)
+            continue
+        due = add_delay(sent_at, following.delay_days, business_days=following.business_days,
+                        tz=enrollment.mailbox.timezone)
+        running.update(next_step_at=due)
 
 
 def sequences_advance(now: datetime | None = None) -> AdvanceResult:

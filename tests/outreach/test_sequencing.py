@@ -79,3 +79,14 @@ def test_a_pause_holds_the_follow_up_until_it_ends(stack, alice):
     assert sequences_advance(FRIDAY_10 + timedelta(days=5)).queued == []
     resumed = sequences_advance(back)
     assert resumed.resumed == result.enrolled and resumed.queued == result.enrolled
+
+
+def test_every_enrollment_sent_in_one_batch_gets_its_follow_up_scheduled(stack, alice):
+    world = make_world(stack, alice)
+    enrolled = [enroll(world, domain)[2].enrolled[0] for domain in ("one.com", "two.com", "three.com")]
+    OutboundMessage.objects.update(due_at=FRIDAY_10)
+    assert len(outbox_send_batch(mailbox_id=world.mailbox.pk, now=FRIDAY_10).sent) == 3
+
+    delay = SequenceStep.objects.get(sequence=world.sequence, position=2).delay_days
+    for enrollment in Enrollment.objects.filter(pk__in=enrolled):
+        assert enrollment.next_step_at == add_delay(FRIDAY_10, delay, business_days=False, tz=world.mailbox.timezone)
