@@ -153,6 +153,13 @@ def test_moving_to_link_acquired_on_the_page_without_a_url_is_refused(project, a
 # --- API ---------------------------------------------------------------------------------------------
 
 
+def test_the_api_lists_a_prospect_just_moved_to_link_acquired(prospect, alice, client_for):
+    assert not AcquiredLink.objects.filter(prospect=prospect).exists()  # no sweep has run yet
+    body = client_for(alice).get("/api/acquired-links/").json()
+    rows = body["results"] if isinstance(body, dict) else body
+    assert [(row["prospect"], row["page_url"], row["status"]) for row in rows] == [(prospect.pk, PAGE, "pending")]
+
+
 def test_the_api_lists_links_and_their_checks(prospect, alice, bob, client_for):
     record(prospect, LinkStatus.ACTIVE, days_ago=1)
     body = client_for(alice).get("/api/acquired-links/", {"status": "active"}).json()
