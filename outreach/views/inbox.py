@@ -18,7 +18,7 @@ from linkcrm.choices import Role
 from linkcrm.permissions import role_required
 from outreach.forms import InboxFilterForm
 from outreach.models import Mailbox
-from outreach.selectors import inbound_get_for_user, inbox_for_user, mailboxes_paused_by_failure
+from outreach.selectors import inbound_get_for_user, inbox_for_user
 from outreach.services.inbox_actions import inbound_mark_handled
 from prospects.selectors.projects import project_list_for_user
 
@@ -54,7 +54,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     )
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "outreach/inbox.html", {
-        "form": form, "page": page, "paused_by_failure": mailboxes_paused_by_failure(request.user),
+        "form": form, "page": page,
         "query": _without_page(request),
     })
 

@@ -19,7 +19,7 @@ from linkcrm.choices import Role
 from linkcrm.permissions import role_required
 from outreach.forms import MailboxForm, mailbox_initial, timezone_names
 from outreach.models import Mailbox
-from outreach.selectors import mailbox_get_managed, mailboxes_managed_by, mailboxes_paused_by_failure
+from outreach.selectors import mailbox_get_managed, mailboxes_managed_by
 from outreach.services.mailboxes import (
     MailboxError,
     mailbox_create,
@@ -31,10 +31,7 @@ from outreach.services.mailboxes import (
 
 @role_required(Role.OUTREACH)
 def mailbox_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "outreach/mailbox_list.html", {
-        "mailboxes": mailboxes_managed_by(request.user),
-        "paused_by_failure": mailboxes_paused_by_failure(request.user),
-    })
+    return render(request, "outreach/mailbox_list.html", {"mailboxes": mailboxes_managed_by(request.user)})
 
 
 def _form_page(

@@ -13,7 +13,6 @@ from outreach.selectors import (
     enrollments_for_user,
     inbox_for_user,
     mailboxes_managed_by,
-    mailboxes_paused_by_failure,
     outbound_for_user,
 )
 
@@ -22,7 +21,6 @@ from outreach.selectors import (
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     return render(request, "outreach/home.html", {
-        "paused_by_failure": mailboxes_paused_by_failure(user),
         "attention": inbox_for_user(user).count(),
         "mailboxes": mailboxes_managed_by(user).count(),
         "running": enrollments_for_user(user).filter(status__in=RUNNING_ENROLLMENT).count(),
