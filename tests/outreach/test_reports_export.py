@@ -74,3 +74,14 @@ def test_every_table_of_the_page_exports_and_unknown_ones_are_404(alice, bob, ma
         assert len(rows_of_csv(response.content)[0]) >= (1 if key == "refdomains" else 2), key
     assert client.get("/reports/export/nope.csv").status_code == 404
     assert client.get("/reports/export/funnel.pdf").status_code == 404
+
+
+def test_the_page_shows_every_table_with_its_download_links(alice, bob, manager, client_for):
+    w.rates_world(alice, bob)
+    page = client_for(manager).get("/reports/" + MARCH_QUERY).content.decode()
+    for key in ("funnel", "totals", "sequence", "template", "version", "step", "mailbox", "assignee", "month",
+                "velocity", "stale"):  # fmt: skip  (refdomains: only with a project whose sites have dates)
+        assert f'id="table-{key}"' in page, key
+        assert f'href="/reports/export/{key}.csv?start=2026-03-01&amp;end=2026-03-31"' in page, key
+        assert f'href="/reports/export/{key}.xlsx?start=2026-03-01&amp;end=2026-03-31"' in page, key
+    assert '<td data-sort="' in page and 'scope="col">Emails sent</th>' in page
