@@ -55,13 +55,13 @@ CHUNK_ROWS = 50_000  # backlink rows COPYed and merged at a time, while the next
 _LOCK_NAMESPACE = 0x4C4B  # pg_advisory_xact_lock(namespace, site id): one import per site at a time
 ROW_ERRORS_KEPT = 1000  # row errors stored on the LinkImport; all are counted
 RATIO_MIN_ROWS = 50  # below this many rows read, only the absolute bad-row limit applies
-_CACHE_LIMIT = 65_536  # entries per lookup cache before it is emptied (keeps memory flat)
+CACHE_LIMIT = 65_536  # entries per lookup cache before it is emptied (keeps memory flat)
 _SMALLINT_MAX = 32767
 _INT_MAX = 2147483647
-_NULL = "\\N"
+NULL = "\\N"
 _LINK_TYPES = frozenset(LinkType.values)
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-_NETLOC = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://([^/?#]*)")
+NETLOC = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://([^/?#]*)")
 # Export formats that report bare URLs: their empty anchor or false flags mean "not known",
 # so they never overwrite what a richer provider said about the same link.
 _URL_ONLY_PROVIDERS = frozenset({Provider.GSC})
@@ -192,7 +192,7 @@ def side_connection() -> psycopg.Connection:
 # --- row formatting ----------------------------------------------------------------------
 
 
-class _Bad(Exception):
+class BadValue(Exception):
     """A value the database would refuse; the row is skipped with this field and message."""
 
     def __init__(self, field_name: str, message: str) -> None:
@@ -201,10 +201,10 @@ class _Bad(Exception):
 
 
 class _Memo(dict):
-    """value → its COPY text. A miss checks the value once (raising _Bad) and remembers it.
+    """value → its COPY text. A miss checks the value once (raising BadValue) and remembers it.
 
     Exports repeat the same few values (dates, scores, flags, hosts) millions of times, so
-    per row this is one dict lookup in C. Emptied past _CACHE_LIMIT entries: memory stays flat.
+    per row this is one dict lookup in C. Emptied past CACHE_LIMIT entries: memory stays flat.
     """
 
     __slots__ = ("check", "field")
@@ -216,7 +216,7 @@ class _Memo(dict):
 
     def __missing__(self, key: Any) -> Any:
         text = self.check(key, self.field)
-        if len(self) >= _CACHE_LIMIT:
+        if len(self) >= CACHE_LIMIT:
             self.clear()
         self[key] = text
         return text
@@ -224,20 +224,20 @@ class _Memo(dict):
 
 def _date_text(value: str | None, field_name: str) -> str:
     if value is None:
-        return _NULL
+        return NULL
     try:
         dt.date.fromisoformat(value)
     except (TypeError, ValueError):
-        raise _Bad(field_name, f"not a date: {value!r}") from None
+        raise BadValue(field_name, f"not a date: {value!r}") from None
     return value
 
 
 def _int_check(maximum: int) -> Callable[[int | None, str], str]:
     def check(value: int | None, field_name: str) -> str:
         if value is None:
-            return _NULL
+            return NULL
         if type(value) is not int or not 0 <= value <= maximum:
-            raise _Bad(field_name, f"{value!r} is out of range (0 to {maximum})")
+            raise BadValue(field_name, f"{value!r} is out of range (0 to {maximum})")
         return str(value)
 
     return check
@@ -246,9 +246,9 @@ def _int_check(maximum: int) -> Callable[[int | None, str], str]:
 def _flag_check(nullable: bool) -> Callable[[bool | None, str], str]:
     def check(value: bool | None, field_name: str) -> str:
         if value is None:
-            return _NULL if nullable else "f"  # a NOT NULL flag nobody stated is not set
+            return NULL if nullable else "f"  # a NOT NULL flag nobody stated is not set
         if type(value) is not bool:
-            raise _Bad(field_name, f"expected true or false, got {value!r}")
+            raise BadValue(field_name, f"expected true or false, got {value!r}")
         return "t" if value else "f"
 
     return check
@@ -256,7 +256,7 @@ def _flag_check(nullable: bool) -> Callable[[bool | None, str], str]:
 
 def _link_type_check(value: str, field_name: str) -> str:
     if value not in _LINK_TYPES:
-        raise _Bad(field_name, f"unknown link type {value!r}")
+        raise BadValue(field_name, f"unknown link type {value!r}")
     return value
 
 
@@ -280,18 +280,18 @@ def copy_texts(*values: tuple[Any, str]) -> str:
 
 # A lower-case DNS name whose last label starts with a letter: not an IP, not an IDN, no
 # port or user. For these linkcrm.lib.domains.normalize_host is the identity (bar "www."),
-# so the slow general path (urlsplit, IP parsing, IDNA) can be skipped; see _host_and_domain.
-_SIMPLE_HOST = re.compile(r"(?:[a-z0-9-]{1,63}\.)+[a-z][a-z0-9-]{0,62}")
+# so the slow general path (urlsplit, IP parsing, IDNA) can be skipped; see host_and_domain.
+SIMPLE_HOST = re.compile(r"(?:[a-z0-9-]{1,63}\.)+[a-z][a-z0-9-]{0,62}")
 
 
-def _host_and_domain(netloc: str, field_name: str) -> tuple[str, str]:
+def host_and_domain(netloc: str, field_name: str) -> tuple[str, str]:
     """(host, registrable domain) of a URL's netloc, exactly as linkcrm.lib.domains names them.
 
     tests/audit/test_loading.py checks this against host_of_url/registrable_domain; the fast
     branch uses the same tldextract instance, only without re-checking what the regex proved.
     """
     host = netloc.lower()
-    if len(host) <= 253 and _SIMPLE_HOST.fullmatch(host):
+    if len(host) <= 253 and SIMPLE_HOST.fullmatch(host):
         if host.startswith("www.") and host.count(".") >= 2:
             host = host[4:]
         parts = domains._EXTRACT(host)  # noqa: SLF001 - the one shared extractor (offline list)
@@ -300,16 +300,9 @@ def _host_and_domain(netloc: str, field_name: str) -> tuple[str, str]:
         host = domains.host_of_url("http://" + netloc)
         return host, domains.registrable_domain(host)
     except domains.DomainError as exc:
-        raise _Bad(field_name, str(exc)) from None
+        raise BadValue(field_name, str(exc)) from None
 
 
-# The loader's pieces an importer's fused fast path (Importer.build_copy) must reuse exactly.
-BadValue = _Bad
-NULL = _NULL
-NETLOC = _NETLOC
-CACHE_LIMIT = _CACHE_LIMIT
-SIMPLE_HOST = _SIMPLE_HOST
-host_and_domain = _host_and_domain
 
 
 def _url_host_and_domain(url: str) -> tuple[str, str]:
@@ -318,16 +311,16 @@ def _url_host_and_domain(url: str) -> tuple[str, str]:
         host = domains.host_of_url(url)
         return host, domains.registrable_domain(host)
     except domains.DomainError as exc:
-        raise _Bad("source_url", str(exc)) from None
+        raise BadValue("source_url", str(exc)) from None
 
 
 def _escaped(values: tuple[str, ...], names: tuple[str, ...]) -> str:
     """Tab-joined COPY text of free-text fields that hold a tab, newline, CR or backslash."""
     for value, name in zip(values, names, strict=True):
         if not isinstance(value, str):
-            raise _Bad(name, f"expected text, got {value!r}")
+            raise BadValue(name, f"expected text, got {value!r}")
         if "\x00" in value:
-            raise _Bad(name, "contains a NUL character")
+            raise BadValue(name, "contains a NUL character")
     return "\t".join(value.translate(_ESCAPES) for value in values)
 
 
@@ -340,7 +333,7 @@ BACKLINK_STAGE_COLUMNS = (
 )  # fmt: skip
 
 
-def _url_key(source_url: str, target_url: str) -> str:
+def url_key(source_url: str, target_url: str) -> str:
     """md5(source_url || E'\\n' || target_url) in hex: the link's key (see audit.models), as COPY text.
 
     Computed here rather than by PostgreSQL: the parsing side has time to spare while the
@@ -349,16 +342,13 @@ def _url_key(source_url: str, target_url: str) -> str:
     return hashlib.md5(f"{source_url}\n{target_url}".encode(), usedforsecurity=False).hexdigest()
 
 
-url_key = _url_key  # for the importers' fused fast paths, like the names above
-
-
 def _backlink_formatter() -> Callable[[BacklinkRow], str]:
     """BacklinkRow → one line of COPY text (the columns of BACKLINK_STAGE_COLUMNS).
 
     The hot loop of an import: every value goes through a _Memo, so a row costs a regex
-    match, a string build and ~15 dict lookups. Raises _Bad for a value PostgreSQL would refuse.
+    match, a string build and ~15 dict lookups. Raises BadValue for a value PostgreSQL would refuse.
     """
-    hosts = _Memo(_host_and_domain, "source_url")
+    hosts = _Memo(host_and_domain, "source_url")
     link_types, nofollow_, sponsored_, ugc_, sitewide_, spam_ = (
         _Memo(_COLUMN_TEXT[name], name) for name in ("link_type", "nofollow", "sponsored", "ugc", "sitewide", "is_spam")
     )
@@ -369,7 +359,7 @@ def _backlink_formatter() -> Callable[[BacklinkRow], str]:
     page_, domain_, toxic_ = (
         _Memo(_COLUMN_TEXT[name], name) for name in ("page_authority", "domain_authority", "toxic_score")
     )
-    netloc_of = _NETLOC.match
+    netloc_of = NETLOC.match
 
     def format_row(row: BacklinkRow) -> str:
         (line, source_url, target_url, anchor, title, link_type, nofollow, sponsored, ugc, sitewide,
@@ -378,7 +368,7 @@ def _backlink_formatter() -> Callable[[BacklinkRow], str]:
         match = netloc_of(source_url)
         host, domain = hosts[match.group(1)] if match else _url_host_and_domain(source_url)
         if not target_url:
-            raise _Bad("target_url", "empty target URL")
+            raise BadValue("target_url", "empty target URL")
         text = f"{source_url}\t{target_url}\t{anchor}\t{title}"
         if text.count("\t") != 3 or "\\" in text or "\n" in text or "\r" in text or "\x00" in text:
             text = _escaped((source_url, target_url, anchor, title), _BACKLINK_TEXT_FIELDS)
@@ -387,7 +377,7 @@ def _backlink_formatter() -> Callable[[BacklinkRow], str]:
             f"\t{sponsored_[sponsored]}\t{ugc_[ugc]}\t{sitewide_[sitewide]}\t{first_[first_seen]}"
             f"\t{last_[last_seen]}\t{lost_[lost_at]}\t{external_[external]}\t{internal_[internal]}"
             f"\t{http_[http_status]}\t{page_[page_auth]}\t{domain_[domain_auth]}\t{spam_[is_spam]}"
-            f"\t{toxic_[toxic]}\t{_url_key(source_url, target_url)}\n"
+            f"\t{toxic_[toxic]}\t{url_key(source_url, target_url)}\n"
         )
 
     return format_row
@@ -408,18 +398,18 @@ def _refdomain_formatter() -> Callable[[RefDomainRow], str]:
         try:
             domain = domains.registrable_domain(name)
         except domains.DomainError as exc:
-            raise _Bad("domain", str(exc)) from None
+            raise BadValue("domain", str(exc)) from None
         if ip:
             try:
                 ip = str(ipaddress.ip_address(ip.strip()))
             except ValueError:
-                raise _Bad("ip", f"not an IP address: {ip!r}") from None
+                raise BadValue("ip", f"not an IP address: {ip!r}") from None
         if country and not re.fullmatch(r"[a-z]{2}", country):
-            raise _Bad("country", f"not a two-letter country code: {country!r}")
+            raise BadValue("country", f"not a two-letter country code: {country!r}")
         return (
             f"{line}\t{domain}\t{authority_(authority, 'authority')}"
             f"\t{reported_(reported, 'reported_backlinks')}"
-            f"\t{ip or _NULL}\t{country or ''}\t{_date_text(first_seen, 'first_seen')}"
+            f"\t{ip or NULL}\t{country or ''}\t{_date_text(first_seen, 'first_seen')}"
             f"\t{_date_text(last_seen, 'last_seen')}\t{_date_text(lost_at, 'lost_at')}\n"
         )
 
@@ -728,7 +718,7 @@ def _stream(
         else:
             try:
                 append(formatter(item))
-            except _Bad as bad:
+            except BadValue as bad:
                 result.skip(item.line, bad.field, bad.message)
                 _check_bad_count(result, limits)
                 continue
@@ -1034,9 +1024,9 @@ def _tld(domain: str) -> str:
     """The public suffix exactly as domains.tld_of_host names it ("" when it refuses the name).
 
     A first import meets a couple of hundred thousand new domains; most are simple lower-case
-    DNS names, for which normalize_host only folds "www." (see _host_and_domain).
+    DNS names, for which normalize_host only folds "www." (see host_and_domain).
     """
-    if len(domain) <= 253 and _SIMPLE_HOST.fullmatch(domain):
+    if len(domain) <= 253 and SIMPLE_HOST.fullmatch(domain):
         if domain.startswith("www.") and domain.count(".") >= 2:
             domain = domain[4:]
         return domains._EXTRACT(domain).suffix  # noqa: SLF001 - the one shared extractor (offline list)

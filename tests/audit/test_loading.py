@@ -272,11 +272,11 @@ def test_a_refdomain_row_with_a_bad_ip_is_reported(site):
     ],
 )  # fmt: skip
 def test_the_fast_host_path_names_hosts_exactly_as_the_domain_helpers(url):
-    from audit.loading import _NETLOC, _host_and_domain
+    from audit.loading import NETLOC, host_and_domain
     from linkcrm.lib.domains import host_of_url, registrable_domain
 
     host = host_of_url(url)
-    assert _host_and_domain(_NETLOC.match(url).group(1), "source_url") == (host, registrable_domain(host))
+    assert host_and_domain(NETLOC.match(url).group(1), "source_url") == (host, registrable_domain(host))
 
 
 @pytest.mark.parametrize(
@@ -301,7 +301,7 @@ def test_the_fast_suffix_path_names_suffixes_exactly_as_the_domain_helpers(name)
 def test_the_fast_host_path_agrees_with_the_helpers_on_real_exports(samples_dir):
     import csv
 
-    from audit.loading import _NETLOC, _host_and_domain
+    from audit.loading import NETLOC, host_and_domain
     from linkcrm.lib.domains import host_of_url, registrable_domain
 
     with (samples_dir / "semrush" / "backlink_audit_domains_27811604_2026-02-06.csv").open(
@@ -311,7 +311,7 @@ def test_the_fast_host_path_agrees_with_the_helpers_on_real_exports(samples_dir)
     assert len(urls) > 10000
     for url in urls:
         host = host_of_url(url)
-        assert _host_and_domain(_NETLOC.match(url).group(1), "source_url") == (
+        assert host_and_domain(NETLOC.match(url).group(1), "source_url") == (
             host,
             registrable_domain(host),
         ), url
