@@ -6,16 +6,23 @@ the server never sets ``\\Seen`` or any other flag: the mailbox owner's mail cli
 every message exactly as before we read it. Only UIDs above the last one seen are fetched,
 in batches, so a sync costs what is new, not what the folder holds. The syncer reads the
 headers of every new message first (``fetch_headers``) and whole messages only for the few
-whose headers say the body matters (``fetch_messages``).
+whose headers say the body matters (``fetch_messages``). FETCH answers are read from
+imaplib's raw lines (``read_fetch_answer``): imapclient's general parser costs more than
+the network read itself, so it only reads answers of an unusual shape.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone, tzinfo
 
 from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError
+from imapclient.imapclient import join_message_ids
+from imapclient.response_parser import parse_fetch_response
 
 # Octets of a message fetched at most: classification reads headers and the first text;
 # a 30 MB attachment would only cost memory and time.
@@ -69,23 +76,7 @@ def fetch_messages(
     ``BODY.PEEK[]<0.max_bytes>`` returns at most ``max_bytes`` octets of each message and,
     unlike ``BODY[]``, leaves its flags alone. UIDs expunged meanwhile are simply absent.
     """
-    if not uids:
-        return []
-    partial = f"BODY.PEEK[]<0.{max_bytes}>"
-    answer = client.fetch(list(uids), [partial, "RFC822.SIZE", "INTERNALDATE"])
-    messages = []
-    for uid in sorted(answer):
-        data = answer[uid]
-        raw = data.get(b"BODY[]<0>", data.get(b"BODY[]")) or b""
-        messages.append(
-            FetchedMessage(
-                uid=int(uid),
-                raw=bytes(raw),
-                size=int(data.get(b"RFC822.SIZE", len(raw))),
-                internal_date=data.get(b"INTERNALDATE"),
-            )
-        )
-    return messages
+    return _fetch(client, uids, f"BODY.PEEK[]<0.{max_bytes}>", (b"BODY[]<0>", b"BODY[]"), headers_only=False)
 
 
 def fetch_headers(client: IMAPClient, uids: Sequence[int]) -> list[FetchedMessage]:
@@ -94,23 +85,131 @@ def fetch_headers(client: IMAPClient, uids: Sequence[int]) -> list[FetchedMessag
     ``BODY.PEEK[HEADER]`` is the header block with its closing blank line; like every
     ``.PEEK`` it leaves flags alone. UIDs expunged meanwhile are simply absent.
     """
+    return _fetch(client, uids, "BODY.PEEK[HEADER]", (b"BODY[HEADER]",), headers_only=True)
+
+
+def _fetch(
+    client: IMAPClient, uids: Sequence[int], section: str, keys: tuple[bytes, ...], *, headers_only: bool
+) -> list[FetchedMessage]:
+    """One ``UID FETCH uids (section RFC822.SIZE INTERNALDATE)``; ``keys``: how the answer names the section."""
     if not uids:
         return []
-    answer = client.fetch(list(uids), ["BODY.PEEK[HEADER]", "RFC822.SIZE", "INTERNALDATE"])
-    messages = []
-    for uid in sorted(answer):
-        data = answer[uid]
-        head = bytes(data.get(b"BODY[HEADER]") or b"")
-        messages.append(
-            FetchedMessage(
-                uid=int(uid),
-                raw=head,
-                size=int(data.get(b"RFC822.SIZE", len(head))),
-                internal_date=data.get(b"INTERNALDATE"),
-                headers_only=True,
-            )
-        )
-    return messages
+    wanted = set(uids)
+    typ, data = client._imap.uid("FETCH", join_message_ids(sorted(wanted)), f"({section} RFC822.SIZE INTERNALDATE)")
+    if typ != "OK":
+        raise IMAPClientError(f"fetch failed: {data[0]!r}")
+    parts = read_fetch_answer(data, keys)
+    return [
+        FetchedMessage(uid=uid, raw=raw, size=size, internal_date=date, headers_only=headers_only)
+        for uid, (raw, size, date) in sorted(parts.items())
+        if uid in wanted
+    ]
+
+
+# What one message's FETCH answer is made of: its section's bytes, RFC822.SIZE, INTERNALDATE.
+_Parts = tuple[bytes, int, datetime | None]
+
+# "12 (UID 40 RFC822.SIZE 593 INTERNALDATE "22-Nov-2026 01:29:11 +0000" BODY[HEADER] {420}": the
+# line before the literal, the way servers answer our FETCH; the literal's name is checked apart.
+_BEFORE_LITERAL_RE = re.compile(rb"\d+ \((.*) (BODY\[[A-Z]*\](?:<0>)?) \{\d+\}")
+_ATTRIBUTE_RE = re.compile(rb' ?(?:(UID|RFC822\.SIZE) (\d+)|INTERNALDATE "([^"]*)"|FLAGS \([^()]*\))')
+_INTERNALDATE_RE = re.compile(r" ?(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)")
+_MONTHS = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
+           "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12}  # fmt: skip
+
+
+def read_fetch_answer(data: list[bytes | tuple[bytes, bytes] | None], keys: tuple[bytes, ...]) -> dict[int, _Parts]:
+    """imaplib's raw answer to our UID FETCH as {uid: (section bytes, RFC822.SIZE, INTERNALDATE)}.
+
+    ``keys``: the names the answer may give the section (``BODY[HEADER]``). The common shape
+    is read quickly (``_fast_parse``); any other shape by imapclient's general parser.
+    """
+    parts = _fast_parse(data, keys)
+    return _general_parse(data, keys) if parts is None else parts
+
+
+def _fast_parse(data: list[bytes | tuple[bytes, bytes] | None], keys: tuple[bytes, ...]) -> dict[int, _Parts] | None:
+    """Read imaplib's raw FETCH answer for the common shape, or None when it has another shape.
+
+    imaplib hands each message with a literal as ``(line before the literal, literal)``
+    followed by the rest of the line (``b")"``). imapclient's general parser tokenises every
+    byte of that in Python, which costs more than the whole network read; the attributes we
+    ask for are a few words, read here with regular expressions. Anything unexpected (a
+    section sent as a quoted string, NIL, attributes after the literal, two literals) is
+    left to the general parser. A line without a literal is an unsolicited FETCH (flags
+    another session changed) and carries nothing we asked for.
+    """
+    parts: dict[int, _Parts] = {}
+    after_literal = False
+    for item in data:
+        if isinstance(item, tuple):
+            found = _BEFORE_LITERAL_RE.fullmatch(item[0])
+            attributes = _attributes(found.group(1)) if found and found.group(2) in keys else None
+            if attributes is None:
+                return None
+            uid, size, date = attributes
+            parts[uid] = (bytes(item[1]), len(item[1]) if size is None else size, date)
+            after_literal = True
+        elif after_literal:  # the rest of the line after the literal
+            if item != b")":
+                return None
+            after_literal = False
+        elif item is not None and b"BODY[" in item:  # a section sent without a literal
+            return None
+    return None if after_literal else parts
+
+
+def _attributes(text: bytes) -> tuple[int, int | None, datetime | None] | None:
+    """UID, RFC822.SIZE and INTERNALDATE from the attributes before the literal (None: another shape)."""
+    uid = size = None
+    date = None
+    position = 0
+    for found in _ATTRIBUTE_RE.finditer(text):
+        if found.start() != position:
+            return None
+        position = found.end()
+        if found.group(1) == b"UID":
+            uid = int(found.group(2))
+        elif found.group(1):
+            size = int(found.group(2))
+        elif found.group(3) is not None:
+            date = _internaldate(found.group(3).decode("ascii", "replace"))
+    if position != len(text) or uid is None:
+        return None
+    return uid, size, date
+
+
+def _internaldate(text: str) -> datetime | None:
+    """An IMAP date-time (``22-Nov-2026 01:29:11 +0000``) as an aware datetime; None if unreadable."""
+    found = _INTERNALDATE_RE.fullmatch(text)
+    month = _MONTHS.get(found.group(2).lower()) if found else None
+    if found is None or month is None:
+        return None
+    day, year, hour, minute, second = (int(found.group(n)) for n in (1, 3, 4, 5, 6))
+    offset = _offset(found.group(7), int(found.group(8)), int(found.group(9)))
+    try:
+        return datetime(year, month, day, hour, minute, second, tzinfo=offset)
+    except ValueError:
+        return None
+
+
+@functools.cache
+def _offset(sign: str, hours: int, minutes: int) -> tzinfo:
+    delta = timedelta(hours=hours, minutes=minutes)
+    return timezone(-delta if sign == "-" else delta)
+
+
+def _general_parse(data: list[bytes | tuple[bytes, bytes] | None], keys: tuple[bytes, ...]) -> dict[int, _Parts]:
+    """imapclient's reading of a FETCH answer, for shapes ``_fast_parse`` leaves alone."""
+    parts: dict[int, _Parts] = {}
+    for uid, fields in parse_fetch_response(data, normalise_times=False, uid_is_key=True).items():
+        section = next((fields[k] for k in keys if k in fields), None)
+        if section is None:
+            continue  # an unsolicited FETCH (flags another session changed)
+        raw = bytes(section)
+        date = fields.get(b"INTERNALDATE")
+        parts[int(uid)] = (raw, int(fields.get(b"RFC822.SIZE", len(raw))), date if isinstance(date, datetime) else None)
+    return parts
 
 
 def fetch_in_batches(
