@@ -297,7 +297,10 @@ WITH answers AS (
 ), s AS (
   SELECT m.prospect_id, m.mailbox_id, m.step_position, m.template_version_id, e.sequence_id, tv.template_id,
          p.assignee_id, width_bucket(m.sent_at, %(months)s::timestamptz[]) AS month, a.replied, a.bounced
-  FROM answers a JOIN outreach_outboundmessage m ON m.id = a.answered_id
+  FROM answers a CROSS JOIN LATERAL (
+    -- LIMIT 1 keeps this a primary-key lookup per answer: joined plainly, the planner read all of
+    -- the period's emails (~460,000 a year) to hash-join the few thousand answered ones.
+    SELECT * FROM outreach_outboundmessage o WHERE o.id = a.answered_id LIMIT 1) m
   JOIN prospects_prospect p ON p.id = m.prospect_id
   LEFT JOIN outreach_enrollment e ON e.id = m.enrollment_id
   LEFT JOIN outreach_templateversion tv ON tv.id = m.template_version_id
