@@ -7,6 +7,8 @@ of an email event here. All are idempotent: replaying an event changes nothing t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
@@ -14,12 +16,17 @@ from django.utils import timezone
 
 from outreach.choices import RUNNING_ENROLLMENT, StopReason
 from outreach.models import Enrollment
-from outreach.services.transitions import enrollment_stop
+from outreach.services.transitions import (
+    EnrollmentStop,
+    enrollment_stop,
+    enrollments_record_replies,
+    enrollments_stop,
+)
 from prospects.choices import Stage, SuppressionKind
 from prospects.models import Project
 from prospects.services.contacts import contact_mark_bounced
 from prospects.services.flags import prospect_flag
-from prospects.services.pipeline import prospect_move_stage
+from prospects.services.pipeline import AutomationMove, prospect_move_stage, prospects_automation_move
 from prospects.services.suppression import suppression_add
 
 
@@ -34,21 +41,59 @@ def on_first_step_sent(*, enrollment: Enrollment, sent_at: datetime) -> None:
     )
 
 
+@dataclass(frozen=True)
+class Reply:
+    """A person's answer in one of our threads: the thread, when it arrived, who wrote it."""
+
+    enrollment: Enrollment
+    received_at: datetime
+    from_address: str
+
+
 def on_reply(*, enrollment: Enrollment, received_at: datetime, from_address: str) -> None:
     """A person answered: Reply Received, this enrollment stops, and (by setting) the domain's others."""
-    enrollment_stop(enrollment_id=enrollment.pk, reason=StopReason.REPLIED, at=received_at)
-    Enrollment.objects.filter(pk=enrollment.pk, replied_at__isnull=True).update(replied_at=received_at)
-    if settings.LINKCRM_STOP_DOMAIN_ON_REPLY:
-        others = Enrollment.objects.filter(domain=enrollment.domain, status__in=RUNNING_ENROLLMENT)
-        for other_id in others.exclude(pk=enrollment.pk).values_list("pk", flat=True):
-            enrollment_stop(enrollment_id=other_id, reason=StopReason.DOMAIN_REPLIED, at=received_at)
-    prospect_move_stage(
-        prospect_id=enrollment.prospect_id,
+    on_replies([Reply(enrollment, received_at, from_address)])
+
+
+def on_replies(replies: Sequence[Reply]) -> None:
+    """``on_reply`` for each of ``replies`` in order, in a fixed number of statements.
+
+    The outcome is that of the one-by-one calls: a thread stopped by an earlier reply of the
+    list (its own, or one at its domain) keeps that first reason; its first reply's time is
+    its ``replied_at``; a prospect moves for the first reply that may move it.
+    """
+    if not replies:
+        return
+    domains = {r.enrollment.domain for r in replies}
+    others = _running_at_domains(domains) if settings.LINKCRM_STOP_DOMAIN_ON_REPLY else {}
+    stops = []
+    for reply in replies:
+        stops.append(EnrollmentStop(reply.enrollment.pk, StopReason.REPLIED, reply.received_at))
+        stops.extend(
+            EnrollmentStop(other_id, StopReason.DOMAIN_REPLIED, reply.received_at)
+            for other_id in others.get(reply.enrollment.domain, ())
+            if other_id != reply.enrollment.pk
+        )
+    enrollments_stop(stops=stops)
+    first_replies: dict[int, datetime] = {}
+    for reply in replies:
+        first_replies.setdefault(reply.enrollment.pk, reply.received_at)
+    enrollments_record_replies(replied_at=first_replies)
+    moves = [AutomationMove(r.enrollment.prospect_id, f"reply from {r.from_address}", r.received_at) for r in replies]
+    prospects_automation_move(
+        moves=moves,
         to_stage=Stage.REPLY_RECEIVED,
         automation="email.reply",
-        reason=f"reply from {from_address}",
-        event_at=received_at,
     )
+
+
+def _running_at_domains(domains: set[str]) -> dict[str, list[int]]:
+    """The running enrollments at each of ``domains``, by domain."""
+    running: dict[str, list[int]] = {}
+    rows = Enrollment.objects.filter(domain__in=domains, status__in=RUNNING_ENROLLMENT).order_by("pk")
+    for pk, domain in rows.values_list("pk", "domain"):
+        running.setdefault(domain, []).append(pk)
+    return running
 
 
 def on_hard_bounce(*, enrollment: Enrollment | None, address: str, detail: str, at: datetime | None = None) -> None:

@@ -7,11 +7,13 @@ the caller learns it from the return value instead of overwriting the other's wo
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from outreach.choices import RUNNING_ENROLLMENT, EnrollmentStatus, MailboxStatus, OutboxStatus, StopReason
@@ -58,27 +60,77 @@ def outbound_transition(
     ))  # fmt: skip
 
 
+@dataclass(frozen=True)
+class EnrollmentStop:
+    """One enrollment to stop, why, and when (``stopped_at``)."""
+
+    enrollment_id: int
+    reason: StopReason | str
+    at: datetime
+
+
 def enrollment_stop(*, enrollment_id: int, reason: StopReason | str, at: datetime | None = None) -> bool:
     """Stop a running enrollment and withdraw its messages nobody is sending yet. True if it stopped.
 
     A message already being sent (``sending``) or in doubt (``unknown``) is left alone: it
     may already be on its way, and withdrawing it would not unsend it.
     """
-    at = at or timezone.now()
+    return bool(enrollments_stop(stops=[EnrollmentStop(enrollment_id, reason, at or timezone.now())]))
+
+
+def enrollments_stop(*, stops: Sequence[EnrollmentStop]) -> list[int]:
+    """``enrollment_stop`` for each of ``stops`` in order, in a few statements; returns the ids that stopped.
+
+    An enrollment listed twice stops for its first entry (the second would find it stopped).
+    The running ones are locked and read first, so the UPDATE changes exactly the rows
+    returned, and each reason's withdrawn messages are moved (and logged) in one call.
+    """
+    wanted: dict[int, EnrollmentStop] = {}
+    for stop in stops:
+        wanted.setdefault(stop.enrollment_id, stop)
+    if not wanted:
+        return []
     with transaction.atomic():
-        stopped = Enrollment.objects.filter(pk=enrollment_id, status__in=RUNNING_ENROLLMENT).update(
-            status=EnrollmentStatus.STOPPED, stop_reason=reason, stopped_at=at, next_step_at=None
+        running = list(
+            Enrollment.objects.select_for_update()
+            .filter(pk__in=wanted, status__in=RUNNING_ENROLLMENT)
+            .order_by("pk")
+            .values_list("pk", flat=True)
         )
-        if not stopped:
-            return False
-        outbound_transitions(
-            message_ids=OutboundMessage.objects.filter(enrollment_id=enrollment_id, status__in=WITHDRAWABLE)
-            .values_list("pk", flat=True),
-            from_statuses=WITHDRAWABLE,
-            to_status=OutboxStatus.CANCELLED,
-            detail=f"enrollment stopped: {reason}",
+        if not running:
+            return []
+        Enrollment.objects.filter(pk__in=running, status__in=RUNNING_ENROLLMENT).update(
+            status=EnrollmentStatus.STOPPED,
+            next_step_at=None,
+            stop_reason=_per_row({pk: str(wanted[pk].reason) for pk in running}, models.CharField()),
+            stopped_at=_per_row({pk: wanted[pk].at for pk in running}, models.DateTimeField()),
         )
-    return True
+        by_reason: dict[str, list[int]] = {}
+        for pk in running:
+            by_reason.setdefault(str(wanted[pk].reason), []).append(pk)
+        for reason, ids in by_reason.items():
+            withdrawable = OutboundMessage.objects.filter(enrollment_id__in=ids, status__in=WITHDRAWABLE)
+            outbound_transitions(
+                message_ids=withdrawable.values_list("pk", flat=True),
+                from_statuses=WITHDRAWABLE,
+                to_status=OutboxStatus.CANCELLED,
+                detail=f"enrollment stopped: {reason}",
+            )
+    return running
+
+
+def enrollments_record_replies(*, replied_at: Mapping[int, datetime]) -> int:
+    """Record when each enrollment of ``replied_at`` was first answered; one already answered keeps its time."""
+    if not replied_at:
+        return 0
+    return Enrollment.objects.filter(pk__in=replied_at, replied_at__isnull=True).update(
+        replied_at=_per_row(dict(replied_at), models.DateTimeField())
+    )
+
+
+def _per_row(values: dict[int, Any], field: models.Field) -> Case:
+    """A column value per primary key, for one UPDATE of rows that each get their own value."""
+    return Case(*(When(pk=pk, then=Value(value)) for pk, value in values.items()), output_field=field)
 
 
 def enrollment_pause_until(*, enrollment_id: int, until: datetime) -> bool:

@@ -208,6 +208,54 @@ def _automation_move(
     return None
 
 
+@dataclass(frozen=True)
+class AutomationMove:
+    """One event asking automation to move a prospect: which prospect, why, and when it happened."""
+
+    prospect_id: int
+    reason: str
+    event_at: datetime
+
+
+@transaction.atomic
+def prospects_automation_move(
+    *, moves: Sequence[AutomationMove], to_stage: str, automation: str
+) -> list[StageChange]:
+    """``prospect_move_stage(prospect_id=…, to_stage=…, automation=…, reason=…, event_at=…)`` for each
+    of ``moves`` in order, in four statements whatever their number; returns the moves made.
+
+    The same rules (``automation_may_move``) and the same log: a prospect moves for the first
+    of its events that may move it, and every move gets its StageChange. The prospects are
+    locked as they are read, so nobody can move one between the check and the UPDATE.
+    Rejected (needs a reason) and Link Acquired (needs evidence) are not bulk moves.
+    """
+    _check_move_request(to_stage=to_stage, actor=None, automation=automation, reject_reason="")
+    if to_stage == Stage.LINK_ACQUIRED:
+        raise PipelineError("Link Acquired needs the linking page URL: move it with prospect_move_stage")
+    rows = Prospect.objects.select_for_update().filter(pk__in={m.prospect_id for m in moves}).order_by("pk")
+    current = {row["pk"]: row for row in rows.values("pk", "stage", "person_moved_at")}
+    chosen: dict[int, tuple[str, AutomationMove]] = {}
+    for move in moves:
+        row = current.get(move.prospect_id)
+        if row is None or move.prospect_id in chosen:
+            continue
+        if automation_may_move(from_stage=row["stage"], to_stage=to_stage, person_moved_at=row["person_moved_at"],
+                               event_at=move.event_at):  # fmt: skip
+            chosen[move.prospect_id] = (row["stage"], move)
+    if not chosen:
+        return []
+    guard = Q()
+    for stage in {from_stage for from_stage, _ in chosen.values()}:
+        guard |= Q(stage=stage, pk__in=[pk for pk, (from_stage, _) in chosen.items() if from_stage == stage])
+    now = timezone.now()
+    Prospect.objects.filter(guard).update(stage=to_stage, reject_reason="", stage_changed_at=now, updated_at=now)
+    return StageChange.objects.bulk_create(
+        StageChange(prospect_id=pk, from_stage=from_stage, to_stage=to_stage, actor_kind=ActorKind.AUTOMATION,
+                    automation=automation, reason=move.reason.strip())
+        for pk, (from_stage, move) in chosen.items()
+    )  # fmt: skip
+
+
 def automation_may_move(
     *, from_stage: str, to_stage: str, person_moved_at: datetime | None, event_at: datetime
 ) -> bool:

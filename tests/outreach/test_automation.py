@@ -52,6 +52,33 @@ def test_a_reply_stops_the_thread_and_moves_the_prospect_once(thread):
     assert thread.follow_up.transitions.filter(to_status=OutboxStatus.CANCELLED).count() == 1
 
 
+def test_replies_together_end_as_they_would_one_by_one(thread, alice, settings):
+    settings.LINKCRM_STOP_DOMAIN_ON_REPLY = True
+    # Same domain, another project: the first reply stops it before its own reply comes.
+    colleague = start_thread(thread.mailbox, make_project("Other", alice), "example.org", by=alice)
+    first = timezone.now() - dt.timedelta(minutes=10)
+    replies = [
+        automation.Reply(thread.enrollment, first, thread.contact.email),
+        automation.Reply(colleague.enrollment, first + dt.timedelta(minutes=1), colleague.contact.email),
+        automation.Reply(thread.enrollment, first + dt.timedelta(minutes=2), thread.contact.email),
+    ]
+
+    automation.on_replies(replies)
+
+    for item, reason, replied_at in (
+        (thread, StopReason.REPLIED, first),
+        (colleague, StopReason.DOMAIN_REPLIED, first + dt.timedelta(minutes=1)),
+    ):
+        _refreshed(item)
+        assert (item.enrollment.status, item.enrollment.stop_reason) == (EnrollmentStatus.STOPPED, reason)
+        assert item.enrollment.replied_at == replied_at
+        assert item.follow_up.status == OutboxStatus.CANCELLED
+        assert item.prospect.stage == Stage.REPLY_RECEIVED
+        assert list(item.prospect.stage_changes.filter(automation="email.reply").values_list("reason", flat=True)) == [
+            f"reply from {item.contact.email}"
+        ]
+
+
 def test_a_reply_does_not_move_a_prospect_a_person_moved_later(thread, alice):
     from prospects.services.pipeline import prospect_move_stage
 

@@ -396,14 +396,14 @@ def test_a_crash_mid_sync_loses_nothing_and_applies_nothing_twice(stack, alice, 
     settings.LINKCRM_STOP_DOMAIN_ON_REPLY = False
     second = start_thread(thread.mailbox, make_project("Second", alice), "example.net", by=alice)
     append(stack, thread.mailbox.email, reply_to(thread.sent), reply_to(second.sent))
-    real_apply = inbox._apply
+    real_on_replies = inbox.automation.on_replies
 
-    def crash_on_second(context, item):
-        if item.match.enrollment == second.enrollment:
+    def crash_on_second(replies):
+        if any(reply.enrollment == second.enrollment for reply in replies):
             raise Crash
-        real_apply(context, item)
+        real_on_replies(replies)
 
-    monkeypatch.setattr(inbox, "_apply", crash_on_second)
+    monkeypatch.setattr(inbox.automation, "on_replies", crash_on_second)
     with pytest.raises(Crash):
         mailbox_sync(thread.mailbox.pk, batch_size=1)
 
@@ -411,7 +411,7 @@ def test_a_crash_mid_sync_loses_nothing_and_applies_nothing_twice(stack, alice, 
     assert MailboxFolder.objects.get(mailbox=thread.mailbox, name="INBOX").last_uid == 1
     assert _refreshed(second).enrollment.status == EnrollmentStatus.ACTIVE
 
-    monkeypatch.setattr(inbox, "_apply", real_apply)
+    monkeypatch.setattr(inbox.automation, "on_replies", real_on_replies)
     result = mailbox_sync(thread.mailbox.pk, batch_size=1)
 
     assert (result.fetched, result.stored) == (1, 1)
@@ -423,10 +423,10 @@ def test_a_crash_mid_sync_loses_nothing_and_applies_nothing_twice(stack, alice, 
 def test_a_failing_consequence_is_recorded_for_a_person_and_the_sync_goes_on(stack, thread, monkeypatch):
     from outreach.services import inbox
 
-    def broken(**kwargs):
+    def broken(replies):
         raise RuntimeError("prospects service down")
 
-    monkeypatch.setattr(inbox.automation, "on_reply", broken)
+    monkeypatch.setattr(inbox.automation, "on_replies", broken)
     append(stack, thread.mailbox.email, reply_to(thread.sent), _dsn(thread))
 
     result = mailbox_sync(thread.mailbox.pk)
@@ -436,6 +436,33 @@ def test_a_failing_consequence_is_recorded_for_a_person_and_the_sync_goes_on(sta
     assert reply.needs_attention and reply.kind_reason.startswith("automation failed (RuntimeError)")
     assert _refreshed(thread).contact.email_status == EmailStatus.BOUNCED  # the next message was applied
     assert MailboxFolder.objects.get(mailbox=thread.mailbox, name="INBOX").last_uid == 2
+
+
+def test_replies_failing_together_are_applied_one_by_one(stack, alice, thread, monkeypatch, settings):
+    from outreach.services import inbox
+
+    settings.LINKCRM_STOP_DOMAIN_ON_REPLY = False
+    second = start_thread(thread.mailbox, make_project("Second", alice), "example.net", by=alice)
+    real_on_replies = inbox.automation.on_replies
+    calls = []
+
+    def fails_for_the_first_thread(replies):
+        calls.append(len(replies))
+        if any(reply.enrollment == thread.enrollment for reply in replies):
+            raise RuntimeError("prospects service down")
+        real_on_replies(replies)
+
+    monkeypatch.setattr(inbox.automation, "on_replies", fails_for_the_first_thread)
+    append(stack, thread.mailbox.email, reply_to(thread.sent), reply_to(second.sent))
+
+    result = mailbox_sync(thread.mailbox.pk)
+
+    assert (result.stored, calls) == (2, [2, 1, 1])  # together once, then alone
+    failed = InboundMessage.objects.get(mailbox=thread.mailbox, enrollment=thread.enrollment)
+    assert failed.needs_attention and failed.kind_reason.startswith("automation failed (RuntimeError)")
+    assert _refreshed(thread).prospect.stage == Stage.TO_CONTACT
+    assert _refreshed(second).prospect.stage == Stage.REPLY_RECEIVED
+    assert second.enrollment.stop_reason == StopReason.REPLIED
 
 
 @pytest.mark.parametrize(("folder", "name", "kind"), [

@@ -8,9 +8,12 @@ from django.utils import timezone
 from outreach.choices import EnrollmentStatus, MailboxStatus, OutboxStatus, StopReason
 from outreach.models import Enrollment, OutboundMessage, OutboundTransition
 from outreach.services.transitions import (
+    EnrollmentStop,
     enrollment_pause_until,
     enrollment_resume,
     enrollment_stop,
+    enrollments_record_replies,
+    enrollments_stop,
     mailbox_pause,
     mailbox_resume,
     outbound_transition,
@@ -68,6 +71,39 @@ def test_stopping_an_enrollment_withdraws_only_messages_nobody_is_sending(enroll
     assert (enrollment.status, enrollment.stop_reason) == (EnrollmentStatus.STOPPED, StopReason.REPLIED)
     assert OutboundMessage.objects.get(pk=queued.pk).status == OutboxStatus.CANCELLED
     assert OutboundMessage.objects.get(pk=sending.pk).status == OutboxStatus.SENDING
+
+
+def test_stopping_many_enrollments_gives_each_its_own_reason_and_time_first_entry_wins(enrollment, alice) -> None:
+    prospect, contact = prospect_with_contact(enrollment.prospect.project, "example.net", by=alice)
+    second = Enrollment.objects.create(sequence=enrollment.sequence, prospect=prospect, contact=contact,
+                                       mailbox=enrollment.mailbox, domain=prospect.domain)  # fmt: skip
+    queued = [_message(enrollment, 2, OutboxStatus.QUEUED), _message(second, 2, OutboxStatus.QUEUED)]
+    earlier, later = timezone.now() - timezone.timedelta(hours=1), timezone.now()
+
+    stopped = enrollments_stop(stops=[
+        EnrollmentStop(enrollment.pk, StopReason.REPLIED, earlier),
+        EnrollmentStop(second.pk, StopReason.DOMAIN_REPLIED, later),
+        EnrollmentStop(enrollment.pk, StopReason.MANUAL, later),  # already stopped by the first entry
+    ])  # fmt: skip
+
+    assert sorted(stopped) == sorted([enrollment.pk, second.pk])
+    assert enrollments_stop(stops=[EnrollmentStop(second.pk, StopReason.MANUAL, later)]) == []
+    rows = Enrollment.objects.filter(pk__in=stopped).order_by("pk")
+    assert list(rows.values_list("status", "stop_reason", "stopped_at")) == [
+        (EnrollmentStatus.STOPPED, StopReason.REPLIED, earlier),
+        (EnrollmentStatus.STOPPED, StopReason.DOMAIN_REPLIED, later),
+    ]
+    assert sorted(OutboundTransition.objects.filter(message__in=queued).values_list("message_id", "detail")) == [
+        (queued[0].pk, "enrollment stopped: replied"), (queued[1].pk, "enrollment stopped: domain_replied")
+    ]  # fmt: skip
+
+
+def test_the_first_reply_time_is_kept(enrollment) -> None:
+    first = timezone.now() - timezone.timedelta(hours=1)
+    assert enrollments_record_replies(replied_at={enrollment.pk: first}) == 1
+    assert enrollments_record_replies(replied_at={enrollment.pk: timezone.now()}) == 0
+    enrollment.refresh_from_db()
+    assert enrollment.replied_at == first
 
 
 def test_pause_and_resume_an_enrollment(enrollment) -> None:

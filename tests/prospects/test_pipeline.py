@@ -13,6 +13,7 @@ from django.utils import timezone
 from prospects.choices import ActorKind, Stage
 from prospects.models import Note, Prospect, Reminder, StageChange
 from prospects.services.pipeline import (
+    AutomationMove,
     PipelineError,
     StageConflict,
     note_add,
@@ -20,6 +21,7 @@ from prospects.services.pipeline import (
     prospect_set_tags,
     prospects_add_tags,
     prospects_assign,
+    prospects_automation_move,
     prospects_bulk_move,
     reminder_add,
     reminder_done,
@@ -269,6 +271,53 @@ def test_automation_applies_an_event_newer_than_the_persons_move(prospect, alice
     prospect.refresh_from_db()
     assert prospect.stage == Stage.REPLY_RECEIVED
     assert change.reason == "reply from editor@blog.example.com"
+
+
+def test_automation_moves_many_prospects_at_once_with_a_log_row_each(project, alice):
+    contacted = make_prospects(project, "a.com", "b.com", by=alice, stage=Stage.CONTACTED)
+    rejected = make_prospects(project, "c.com", by=alice, stage=Stage.REJECTED)[0]
+    now = timezone.now() + timedelta(seconds=5)
+    changes = prospects_automation_move(
+        moves=[AutomationMove(p.pk, f"reply from editor@{p.domain}", now) for p in (*contacted, rejected)],
+        to_stage=Stage.REPLY_RECEIVED,
+        automation="email.reply",
+    )
+    assert sorted(c.prospect_id for c in changes) == [p.pk for p in contacted]
+    assert set(Prospect.objects.filter(pk__in=[p.pk for p in contacted]).values_list("stage", flat=True)) == {
+        Stage.REPLY_RECEIVED
+    }
+    logged = StageChange.objects.filter(automation="email.reply").order_by("prospect_id")
+    assert list(logged.values_list("prospect_id", "from_stage", "actor_kind", "reason")) == [
+        (p.pk, Stage.CONTACTED, ActorKind.AUTOMATION, f"reply from editor@{p.domain}") for p in contacted
+    ]
+    rejected.refresh_from_db()
+    assert rejected.stage == Stage.REJECTED  # never out of Rejected, as one by one
+
+
+def test_automation_moves_a_prospect_for_its_first_event_that_may_move_it(prospect, alice):
+    before_person = timezone.now()
+    prospect_move_stage(prospect_id=prospect.pk, to_stage=Stage.CONTACTED, actor=alice)
+    after_person = timezone.now() + timedelta(seconds=5)
+    changes = prospects_automation_move(
+        moves=[
+            AutomationMove(prospect.pk, "older than the person's move", before_person),
+            AutomationMove(prospect.pk, "newer", after_person),
+            AutomationMove(prospect.pk, "newest", after_person + timedelta(seconds=1)),
+        ],
+        to_stage=Stage.REPLY_RECEIVED,
+        automation="email.reply",
+    )
+    assert [(c.from_stage, c.reason) for c in changes] == [(Stage.CONTACTED, "newer")]
+    assert StageChange.objects.filter(prospect=prospect, automation="email.reply").count() == 1
+
+
+def test_automation_moves_to_link_acquired_one_by_one_with_evidence(prospect):
+    with pytest.raises(PipelineError, match="Link Acquired"):
+        prospects_automation_move(
+            moves=[AutomationMove(prospect.pk, "found", timezone.now())],
+            to_stage=Stage.LINK_ACQUIRED,
+            automation="monitoring",
+        )
 
 
 # --- races: real concurrent transactions -------------------------------------------------------
