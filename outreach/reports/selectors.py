@@ -129,15 +129,13 @@ def scope_sql(report: ReportFilter, alias: str = "p") -> str:
 
 
 # Report queries sort and hash a period's rows (a hundred thousand or more): with PostgreSQL's
-# default 4 MB they spill to disk. Raised for the report's own transaction only. JIT is off for it:
-# a report statement is planned as costly enough to compile (jit_above_cost), and compiling its
-# many expressions took ~300 ms of a 365-day page, more than the compiled code saved.
+# default 4 MB they spill to disk. Raised for the report's own transaction only.
 REPORT_WORK_MEM = "64MB"
 
 
 def _fetch(sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('work_mem', %s, true), set_config('jit', 'off', true)", [REPORT_WORK_MEM])
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [REPORT_WORK_MEM])
         cursor.execute(sql, params)
         return cursor.fetchall()
 
