@@ -278,31 +278,22 @@ def copy_texts(*values: tuple[Any, str]) -> str:
     return "\t".join(_COLUMN_TEXT[column](value, column) for value, column in values)
 
 
-# A lower-case DNS name whose last label starts with a letter: not an IP, not an IDN, no
-# port or user. For these linkcrm.lib.domains.normalize_host is the identity (bar "www."),
-# so the slow general path (urlsplit, IP parsing, IDNA) can be skipped; see host_and_domain.
-SIMPLE_HOST = re.compile(r"(?:[a-z0-9-]{1,63}\.)+[a-z][a-z0-9-]{0,62}")
-
-
 def host_and_domain(netloc: str, field_name: str) -> tuple[str, str]:
     """(host, registrable domain) of a URL's netloc, exactly as linkcrm.lib.domains names them.
 
-    tests/audit/test_loading.py checks this against host_of_url/registrable_domain; the fast
-    branch uses the same tldextract instance, only without re-checking what the regex proved.
+    A plain host (most of them) skips the general path's urlsplit, IP parsing and IDNA:
+    normalize_host would only fold its ``www.``. tests/audit/test_loading.py checks this
+    against host_of_url/registrable_domain.
     """
     host = netloc.lower()
-    if len(host) <= 253 and SIMPLE_HOST.fullmatch(host):
-        if host.startswith("www.") and host.count(".") >= 2:
-            host = host[4:]
-        parts = domains._EXTRACT(host)  # noqa: SLF001 - the one shared extractor (offline list)
-        return host, f"{parts.domain}.{parts.suffix}" if parts.domain and parts.suffix else host
+    if domains.is_plain_host(host):
+        host = domains.fold_www(host)
+        return host, domains.split_plain_host(host)[0]
     try:
         host = domains.host_of_url("http://" + netloc)
         return host, domains.registrable_domain(host)
     except domains.DomainError as exc:
         raise BadValue(field_name, str(exc)) from None
-
-
 
 
 def _url_host_and_domain(url: str) -> tuple[str, str]:
@@ -1021,15 +1012,9 @@ def _stage_new_tlds(cursor: Any, domains_sql: str, site_id: int) -> None:
 
 
 def _tld(domain: str) -> str:
-    """The public suffix exactly as domains.tld_of_host names it ("" when it refuses the name).
-
-    A first import meets a couple of hundred thousand new domains; most are simple lower-case
-    DNS names, for which normalize_host only folds "www." (see host_and_domain).
-    """
-    if len(domain) <= 253 and SIMPLE_HOST.fullmatch(domain):
-        if domain.startswith("www.") and domain.count(".") >= 2:
-            domain = domain[4:]
-        return domains._EXTRACT(domain).suffix  # noqa: SLF001 - the one shared extractor (offline list)
+    """The public suffix exactly as domains.tld_of_host names it ("" when it refuses the name)."""
+    if domains.is_plain_host(domain):
+        return domains.split_plain_host(domains.fold_www(domain))[1]
     try:
         return domains.tld_of_host(domain)
     except domains.DomainError:

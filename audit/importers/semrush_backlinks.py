@@ -44,6 +44,7 @@ from audit.importers.values import (
     parse_optional_flag,
     parse_url,
 )
+from linkcrm.lib import domains
 
 SPEC = FormatSpec(
     format=ImportFormat.SEMRUSH_BACKLINKS,
@@ -157,7 +158,7 @@ _ORIGINS_KEPT = 1 << 18
 def _origin_text(origin: str) -> str:
     """``scheme://authority`` of a source URL → ``host<TAB>domain`` as the loader derives them."""
     start = 8 if origin.startswith("https://") else 7 if origin.startswith("http://") else 0
-    if start and len(origin) - start <= 253 and loading.SIMPLE_HOST.fullmatch(origin, start):
+    if start and domains.is_plain_host(origin[start:]):
         # A plain lower-case DNS name: clean_origin would accept it unchanged (normalize_host
         # refuses none of these), so only the loader's naming is left to do.
         return "\t".join(loading.host_and_domain(origin[start:], "source_url"))

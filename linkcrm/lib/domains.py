@@ -18,6 +18,60 @@ import tldextract
 _EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=False)
 
 
+# The same public-suffix rules as a nested dict (label -> children; _END marks a rule's last
+# label), walked by split_plain_host. tldextract spends twice as long on generality a plain
+# host does not need (punycode decoding, IPv6 checks, result objects); an import meets a
+# quarter of a million distinct hosts.
+_END = ""
+
+
+def _suffix_trie(rules: list[str]) -> dict[str, dict]:
+    root: dict[str, dict] = {}
+    for rule in rules:
+        node = root
+        for label in reversed(rule.split(".")):
+            node = node.setdefault(label, {})
+        node[_END] = {}
+    return root
+
+
+_TRIE = _suffix_trie(_EXTRACT.tlds)
+# Lower-case ASCII DNS labels, the last starting with a letter (so not an IP address).
+PLAIN_HOST = re.compile(r"(?:[a-z0-9-]{1,63}\.)+[a-z][a-z0-9-]{0,62}")
+
+
+def is_plain_host(host: str) -> bool:
+    """A lower-case ASCII DNS name that normalize_host would leave as it is (bar ``www.``)."""
+    return len(host) <= 253 and PLAIN_HOST.fullmatch(host) is not None and "xn--" not in host
+
+
+def split_plain_host(host: str) -> tuple[str, str]:
+    """(registrable domain, public suffix) of a *plain* host, exactly as tldextract splits it.
+
+    Plain: ``is_plain_host`` and ``www.`` already folded (the caller checks; anything else
+    takes the general functions below). The domain is
+    the host itself when it has no public suffix or is one; the suffix is then "" or the host.
+    tests/linkcrm/test_domains.py compares it with tldextract on every rule shape.
+    """
+    labels = host.split(".")
+    node, matched, start = _TRIE, len(labels), len(labels)
+    for label in reversed(labels):
+        child = node.get(label)
+        if child is not None:
+            matched -= 1
+            node = child
+            if _END in node:
+                start = matched
+            continue
+        if "*" in node:  # a wildcard rule covers this label, unless an exception names it
+            start = matched if "!" + label in node else matched - 1
+        break
+    if start == len(labels):
+        return host, ""
+    suffix = ".".join(labels[start:])
+    return (".".join(labels[start - 1 :]), suffix) if start > 0 else (host, suffix)
+
+
 # One DNS label. Real exports hold hosts that break RFC 1035 ("zh-.example.com", "my_host"):
 # hyphens and underscores are accepted anywhere; spaces, punctuation and empty labels are not.
 _LABEL = re.compile(r"[a-z0-9_-]{1,63}")
@@ -47,9 +101,12 @@ def normalize_host(host: str) -> str:
         raise DomainError(f"invalid international host name {host!r}: {exc}") from None
     if len(ascii_host) > 253 or not all(_LABEL.fullmatch(label) for label in ascii_host.split(".")):
         raise DomainError(f"invalid host name {host!r}")
-    if ascii_host.startswith("www.") and ascii_host.count(".") >= 2:
-        ascii_host = ascii_host[4:]
-    return ascii_host
+    return fold_www(ascii_host)
+
+
+def fold_www(host: str) -> str:
+    """``www.example.com`` → ``example.com``; a bare ``www.com`` keeps its label."""
+    return host[4:] if host.startswith("www.") and host.count(".") >= 2 else host
 
 
 def host_of_url(url: str) -> str:

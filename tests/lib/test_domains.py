@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from linkcrm.lib import domains
 from linkcrm.lib.domains import (
     DomainError,
     domain_of_url,
@@ -63,3 +64,35 @@ def test_require_registrable_says_why_a_host_has_no_registrable_domain(host, why
     with pytest.raises(DomainError, match=why):
         require_registrable(host)
     assert require_registrable("shop.example.co.uk") == "example.co.uk"
+
+
+def _hosts_shaped_like_every_rule() -> list[str]:
+    """Hosts at, under and beside every ASCII public-suffix rule: plain, wildcard, exception."""
+    hosts = {"foo.unknowntld", "example.com", "blog.example.co.uk", "co.uk", "com", "a.b.c.d.example"}
+    for rule in domains._EXTRACT.tlds:  # noqa: SLF001 - the reference the fast walk must equal
+        if not rule.isascii():
+            continue
+        base = rule.lstrip("!").replace("*", "zz")
+        hosts.update(f"{prefix}{base}" for prefix in ("", "a.", "b.a.", "city.", "www2.city."))
+        hosts.add("x." + rule.lstrip("!").replace("*.", ""))
+    return sorted(host for host in hosts if domains.is_plain_host(host) and domains.fold_www(host) == host)
+
+
+def test_the_plain_host_walk_splits_every_rule_shape_exactly_as_tldextract():
+    hosts = _hosts_shaped_like_every_rule()
+    assert len(hosts) > 30_000  # the whole bundled list, not a handful
+    for host in hosts:
+        parts = domains._EXTRACT(host)  # noqa: SLF001
+        expected = (f"{parts.domain}.{parts.suffix}" if parts.domain and parts.suffix else host, parts.suffix)
+        assert domains.split_plain_host(host) == expected, host
+
+
+@pytest.mark.parametrize(
+    ("host", "plain"),
+    [("example.com", True), ("www.example.com", True), ("Example.com", False), ("xn--bcher-kva.de", False),
+     ("192.0.2.1", False), ("a_b.example.com", False), ("localhost", False), ("a." * 127 + "com", False)],
+)  # fmt: skip
+def test_only_names_normalize_host_leaves_alone_count_as_plain(host, plain):
+    assert domains.is_plain_host(host) is plain
+    if plain:
+        assert domains.normalize_host(host) == domains.fold_www(host)
