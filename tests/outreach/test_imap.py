@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from imapclient.exceptions import IMAPClientError
 
-from outreach.imap import fetch_in_batches, fetch_messages, folder_examine, uids_after
+from outreach.imap import fetch_headers, fetch_in_batches, fetch_messages, folder_examine, uids_after
 from tests.outreach.inbox_world import append, folder_flags, imap_session
 from tests.outreach.world import unique_address
 
@@ -72,3 +72,24 @@ def test_a_huge_message_is_cut_but_its_size_is_known(stack):
 def test_examining_a_missing_folder_raises_the_client_error(stack, address):
     with imap_session(stack, address) as client, pytest.raises(IMAPClientError):
         folder_examine(client, "No such folder")
+
+
+def test_uids_in_runs_and_gaps_are_fetched_exactly(stack, address):
+    with imap_session(stack, address) as client:
+        folder_examine(client, "INBOX")
+        assert [m.uid for m in fetch_headers(client, [1, 2, 3, 5])] == [1, 2, 3, 5]
+        assert [m.uid for m in fetch_messages(client, [4, 40, 41])] == [4]  # 40 and 41 do not exist
+        assert fetch_headers(client, [40]) == []
+
+
+def test_headers_are_the_header_block_alone(stack, address):
+    with imap_session(stack, address) as client:
+        folder_examine(client, "INBOX")
+        (head,) = fetch_headers(client, [2])
+    assert head.headers_only and head.raw.endswith(b"\r\n\r\n") and b"Hello." not in head.raw
+    assert b"Subject: message 2" in head.raw and head.size == len(_mail(2))
+
+
+def test_a_refused_fetch_raises_the_client_error(stack, address):
+    with imap_session(stack, address) as client, pytest.raises(IMAPClientError, match="fetch failed"):
+        fetch_headers(client, [1])  # no folder selected
