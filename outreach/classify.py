@@ -22,6 +22,7 @@ It never raises on bad input and does no I/O.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -175,7 +176,7 @@ def _plain_verdict(
     if subject_signal(subject) or DAEMON_SENDER.search(block.text("From")):
         return None
     facts = _block_facts(block)
-    ours = {a.strip().lower() for a in our_addresses}
+    ours = _normalised(our_addresses)
     our_ids = {bare_id(i) for i in our_message_ids}
     own = _own_reason(facts, ours, our_ids)
     if own is not None:
@@ -241,7 +242,7 @@ def _classify(
             malformed=True,
         )
     facts = _facts(msg)
-    ours = {a.strip().lower() for a in our_addresses}
+    ours = _normalised(our_addresses)
     own = _own_reason(facts, ours, {bare_id(i) for i in our_message_ids})
     if own is not None:
         return Classification(MessageKind.OWN, own, **facts)
@@ -273,7 +274,19 @@ def _facts(msg: Message) -> _Facts:
     )
 
 
-def _own_reason(facts: _Facts, ours: set[str], our_ids: set[str]) -> str | None:
+def _normalised(addresses: Collection[str]) -> frozenset[str]:
+    """``addresses`` stripped and lower-cased; a syncer's one frozenset of every message is done once."""
+    if isinstance(addresses, frozenset):
+        return _normalised_set(addresses)
+    return frozenset(a.strip().lower() for a in addresses)
+
+
+@functools.lru_cache(maxsize=16)
+def _normalised_set(addresses: frozenset[str]) -> frozenset[str]:
+    return frozenset(a.strip().lower() for a in addresses)
+
+
+def _own_reason(facts: _Facts, ours: Collection[str], our_ids: set[str]) -> str | None:
     if facts["message_id"] and bare_id(facts["message_id"]) in our_ids:
         return f"Message-ID {facts['message_id']} is one we sent"
     if facts["from_address"] and facts["from_address"] in ours:
