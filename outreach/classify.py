@@ -123,16 +123,18 @@ def classify_message(
     our_addresses: Collection[str] = (),
     our_message_ids: Collection[str] = (),
     received_at: datetime | None = None,
+    parsed: Message | None = None,
 ) -> Classification:
     """Classify one raw RFC 5322 message (see the module docstring for the rules).
 
     ``our_addresses``: the mailbox addresses we send from; ``our_message_ids``: Message-IDs of
     messages we sent (with or without angle brackets), to recognise our own mail and to find
     which of ours a bounce or complaint is about; ``received_at``: when the message arrived,
-    the reference for return dates stated without a year (default: its Date header).
+    the reference for return dates stated without a year (default: its Date header);
+    ``parsed``: ``parse_message(raw)`` when the caller has it already.
     """
     try:
-        return _classify(raw, our_addresses, our_message_ids, received_at)
+        return _classify(raw, our_addresses, our_message_ids, received_at, parsed)
     except Exception as exc:  # a classifier bug must not stop an inbox sync; it is logged
         logger.exception("could not classify a message")
         return Classification(
@@ -230,11 +232,15 @@ def _block_facts(block: HeaderBlock) -> _Facts:
 
 
 def _classify(
-    raw: bytes, our_addresses: Collection[str], our_message_ids: Collection[str], received_at: datetime | None
+    raw: bytes,
+    our_addresses: Collection[str],
+    our_message_ids: Collection[str],
+    received_at: datetime | None,
+    parsed: Message | None,
 ) -> Classification:
     if not raw.strip():
         return Classification(MessageKind.UNKNOWN, "empty message", malformed=True)
-    msg = parse_message(raw)
+    msg = parse_message(raw) if parsed is None else parsed
     if not any(header_text(msg, name) for name in _IDENTITY_HEADERS):
         return Classification(
             MessageKind.UNKNOWN,

@@ -1,24 +1,21 @@
 """The facts of an inbound message the inbox shows that classification does not give.
 
-Parsed with the fast ``compat32`` policy (the classifier already did the careful parse):
-display name, recipients, Date, and the readable text, all tolerant of broken mail. For a
-message read as its header block alone, ``block_facts`` gives the same facts from the
-block (and no text).
+Read from the message the classifier parsed (``message_facts``): display name,
+recipients, Date, and the readable text, all tolerant of broken mail. For a message read as
+its header block alone, ``block_facts`` gives the same facts from the block (and no text).
 """
 
 from __future__ import annotations
 
-import email
-import email.header
-import email.policy
 import email.utils
 import functools
 from dataclasses import dataclass
 from datetime import datetime
+from email.message import Message
 
 from django.utils import timezone
 
-from outreach.mailparts import HeaderBlock, collapse, readable_text
+from outreach.mailparts import HeaderBlock, header_text, header_values, readable_text
 
 TEXT_LIMIT = 50_000
 
@@ -34,15 +31,14 @@ class RowFacts:
     text: str
 
 
-def row_facts(raw: bytes) -> RowFacts:
-    """Read the display facts of ``raw``; never raises (a malformed message gives empty facts)."""
+def message_facts(msg: Message) -> RowFacts:
+    """The display facts of a parsed message (``mailparts.parse_message``); never raises."""
     try:
-        msg = email.message_from_bytes(raw, policy=email.policy.compat32)
         return RowFacts(
-            from_name=_display_name(_decoded(msg.get("From", ""))),
-            to_addresses=_recipients(tuple(_decoded(v) for v in msg.get_all("To") or [])),
-            subject=_decoded(msg.get("Subject", "")),
-            date=_date(_decoded(msg.get("Date", ""))),
+            from_name=_display_name(header_text(msg, "From")),
+            to_addresses=_recipients(tuple(header_values(msg, "To"))),
+            subject=header_text(msg, "Subject"),
+            date=_date(header_text(msg, "Date")),
             text=readable_text(msg)[:TEXT_LIMIT],
         )
     except Exception:  # hostile input: the row is still stored, as the classifier saw it
@@ -50,7 +46,7 @@ def row_facts(raw: bytes) -> RowFacts:
 
 
 def block_facts(block: HeaderBlock) -> RowFacts:
-    """``row_facts`` of a message known by its header block: the same facts, text "" (never raises)."""
+    """``message_facts`` of a message known by its header block: the same facts, text "" (never raises)."""
     try:
         return RowFacts(
             from_name=_display_name(block.text("From")),
@@ -72,15 +68,6 @@ def _display_name(value: str) -> str:
 @functools.lru_cache(maxsize=1024)
 def _recipients(values: tuple[str, ...]) -> str:
     return ", ".join(a.lower() for _, a in email.utils.getaddresses(list(values)) if a)
-
-
-def _decoded(value: object) -> str:
-    """An RFC 2047 header value as text, unfolded; the raw text if it cannot be decoded."""
-    text = str(value or "")
-    try:
-        return collapse(str(email.header.make_header(email.header.decode_header(text))))
-    except Exception:  # undecodable encoded-words: keep them as they are
-        return collapse(text)
 
 
 def _date(value: str) -> datetime | None:

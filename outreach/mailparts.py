@@ -152,9 +152,13 @@ def own_parts(msg: Message) -> Iterator[Message]:
 
 
 def part_text(part: Message) -> str:
-    """The decoded text of a leaf part ("" for binary or undecodable parts)."""
+    """The decoded text of a leaf part ("" for binary or undecodable parts).
+
+    A part that names no charset is read as UTF-8 (the email package would read it as ASCII
+    and lose every 8-bit character), so a message reads the same whatever policy parsed it.
+    """
     try:
-        content = part.get_content()  # type: ignore[attr-defined]
+        content = part.get_content() if part.get_param("charset") else None  # type: ignore[attr-defined]
     except Exception:  # unknown charset or broken transfer encoding: decode by hand below
         content = None
     if isinstance(content, str):

@@ -41,8 +41,8 @@ from outreach.choices import MailboxStatus, MatchMethod, MessageKind, StopReason
 from outreach.classify import Classification, body_may_matter, classify_headers, classify_message
 from outreach.connections import MailboxAuthError, MailboxConnectError, imap_connect
 from outreach.imap import FetchedMessage, fetch_headers, fetch_messages, folder_examine, uids_after
-from outreach.inbound import RowFacts, block_facts, row_facts
-from outreach.mailparts import HeaderBlock
+from outreach.inbound import RowFacts, block_facts, message_facts
+from outreach.mailparts import HeaderBlock, parse_message
 from outreach.matching import (
     BatchLookup,
     Candidates,
@@ -327,14 +327,15 @@ def _classified(
             return _Prepared(fetched, _PENDING, found, _NO_FACTS, needs_body=True)
         verdict = classify_headers(fetched.raw, our_addresses=context.our_addresses, our_message_ids=ours,
                                    received_at=received, block=block)  # fmt: skip
+        facts = block_facts(block) if block is not None else message_facts(parse_message(fetched.raw))
     else:
-        block = None
+        msg = parse_message(fetched.raw)  # once, for the verdict and the facts
         verdict = classify_message(fetched.raw, our_addresses=context.our_addresses, our_message_ids=ours,
-                                   received_at=received)  # fmt: skip
+                                   received_at=received, parsed=msg)  # fmt: skip
+        facts = message_facts(msg)
     if sent and verdict.kind != MessageKind.OWN:
         # Whatever it looks like, a message in our Sent folder is one we sent.
         verdict = _as_own(verdict, f"in the Sent folder ({verdict.kind}: {verdict.reason})")
-    facts = block_facts(block) if block is not None else row_facts(fetched.raw)
     needs_body = fetched.headers_only and not verdict.message_id  # keyed by a hash of its bytes
     return _Prepared(fetched=fetched, verdict=verdict, found=found, facts=facts, needs_body=needs_body)
 

@@ -16,7 +16,7 @@ import pytest
 
 from outreach.choices import MessageKind
 from outreach.classify import Classification, classify_message
-from outreach.mailparts import addresses, header_text, parse_message
+from outreach.mailparts import addresses, header_text, parse_message, readable_text
 
 OURS = "outreach@linkcrm.example"
 OUR_ID = "<20240301.1@linkcrm.example>"
@@ -616,3 +616,11 @@ def test_a_text_part_in_an_unknown_or_garbled_charset_is_still_read(charset):
         b"<jane@prospect.example>:\r\n550 5.1.1 User unknown\r\n"
     )
     assert classify_message(raw).failed_recipients == ("jane@prospect.example",)
+
+
+def test_a_text_part_without_a_charset_is_read_as_utf8():
+    raw = (
+        b"From: Jane <jane@prospect.example>\r\nTo: outreach@linkcrm.example\r\nSubject: Abwesend\r\n"
+        b"Content-Type: text/plain\r\n\r\nIch bin bis zum 3. M\xc3\xa4rz nicht im B\xc3\xbcro.\r\n"
+    )
+    assert readable_text(parse_message(raw)).strip() == "Ich bin bis zum 3. März nicht im Büro."
