@@ -33,6 +33,7 @@ from outreach.choices import MessageKind, OutboxStatus
 from outreach.models import EmailTemplate, Mailbox, TemplateVersion
 from outreach.models import Sequence as OutreachSequence
 from outreach.reports import facts
+from outreach.reports.concurrent import run_together
 from outreach.reports.formulas import rate
 from prospects.choices import STAGE_RANK, PipelineKind, Stage
 from prospects.linkcheck import LOSS_STATUSES
@@ -354,8 +355,10 @@ def outreach_rates(report: ReportFilter, dimensions: Sequence[str] = tuple(DIMEN
         firsts=firsts, first_keys=first_keys, sums=sums, groupings="{groupings}", columns="{columns}", sets="{sets}",
     )  # fmt: skip
     params = {**report.params(), **facts.built_upto()}
-    sent = _grouped_rows(sent_sql, params, dimensions)
-    answers = _grouped_rows(_ANSWERS_SQL.replace("{scope}", scope_sql(report)), params, dimensions)
+    answers_sql = _ANSWERS_SQL.replace("{scope}", scope_sql(report))
+    results = run_together({"sent": lambda: _grouped_rows(sent_sql, params, dimensions),
+                            "answers": lambda: _grouped_rows(answers_sql, params, dimensions)})  # fmt: skip
+    sent, answers = results["sent"], results["answers"]
     total = RateRow(None, "All", 0, 0, 0, 0, 0)
     raw: dict[str, list[tuple[Any, ...]]] = {name: [] for name in dimensions}
     months = [start.date() for start in params["months"]]
