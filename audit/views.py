@@ -39,6 +39,7 @@ from audit.models import LinkImport, Site
 from audit.retention import PENDING_DIR
 from linkcrm.choices import Role
 from linkcrm.lib.domains import DomainError
+from linkcrm.lib.redirects import safe_next
 from linkcrm.permissions import has_role, role_required
 
 TABS: tuple[tuple[str, str], ...] = (
@@ -110,7 +111,7 @@ def site_terms(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, "Brand and money terms saved.")
     else:
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
-    return redirect(request.POST.get("next") or reverse("audit:site-anchors", args=[site.pk]))
+    return redirect(safe_next(request, reverse("audit:site-anchors", args=[site.pk])))
 
 
 @role_required(Role.MANAGER)

@@ -15,7 +15,6 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from audit import audit_selectors, review, toxicity
@@ -25,16 +24,8 @@ from audit.disavow import DisavowRefused, Severity, diff_disavow
 from audit.models import DisavowVersion, Site
 from audit.views import _render_tab, _site
 from linkcrm.choices import Role
+from linkcrm.lib.redirects import safe_next
 from linkcrm.permissions import has_role, role_required
-
-
-def _next(request: HttpRequest, default: str) -> str:
-    """Where to go after a POST: the form's ``next`` when it is a local URL."""
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return default
-
 
 # --- toxicity findings and review -----------------------------------------------------------
 
@@ -89,7 +80,7 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
     """Record a decision (with why) on the ticked referring domains and links."""
     site = _site(pk)
     form = DecisionForm(request.POST)
-    back = _next(request, reverse("audit:site-toxicity", args=[site.pk]))
+    back = safe_next(request, reverse("audit:site-toxicity", args=[site.pk]))
     if not form.is_valid():
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect(back)

@@ -10,10 +10,10 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from linkcrm.choices import Role
+from linkcrm.lib.redirects import safe_next
 from linkcrm.permissions import role_required
 from outreach.selectors import mailboxes_sendable_by, sequences_active, visible_prospects
 from outreach.services.enrollments import EnrollmentError, enrollments_create
@@ -41,13 +41,6 @@ def _chosen_contacts(request: HttpRequest, prospects: list[Prospect]) -> list[in
     return chosen
 
 
-def _safe_next(request: HttpRequest) -> str:
-    """The board URL to go back to, only if it is on this site."""
-    target = request.POST.get("next", "")
-    allowed = url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure())
-    return target if allowed else ""
-
-
 def _options(request: HttpRequest, prospects: list[Prospect]) -> dict:
     project_ids = {p.project_id for p in prospects}
     return {
@@ -55,7 +48,7 @@ def _options(request: HttpRequest, prospects: list[Prospect]) -> dict:
         "sequences": sequences_active(),
         "mailboxes": mailboxes_sendable_by(request.user),
         "target_pages": TargetPage.objects.filter(project_id__in=project_ids).select_related("project"),
-        "back": _safe_next(request),
+        "back": safe_next(request),
     }
 
 

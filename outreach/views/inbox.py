@@ -11,10 +11,10 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from linkcrm.choices import Role
+from linkcrm.lib.redirects import safe_next
 from linkcrm.permissions import role_required
 from outreach.forms import InboxFilterForm
 from outreach.models import Mailbox
@@ -67,10 +67,7 @@ def inbox_mark_handled(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"Marked handled: {message.subject or '(no subject)'}")
     else:
         messages.info(request, "Someone already marked it handled.")
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
-        target = reverse("outreach:inbox")
-    return HttpResponseRedirect(target)
+    return HttpResponseRedirect(safe_next(request, reverse("outreach:inbox")))
 
 
 urlpatterns = [

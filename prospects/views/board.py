@@ -18,10 +18,10 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from linkcrm.choices import Role
+from linkcrm.lib.redirects import safe_next
 from linkcrm.permissions import role_required
 from prospects.board_forms import (
     AddProspectsForm,
@@ -57,10 +57,7 @@ def _prospect(project: Project, pk: int) -> Prospect:
 
 def _back(request: HttpRequest, default: str) -> HttpResponse:
     """Redirect to the form's ``next`` when it is a page of this site, else to ``default``."""
-    target = request.POST.get("next") or ""
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False):
-        target = default
-    return redirect(target or default)
+    return redirect(safe_next(request, default))
 
 
 def _filter_query(request: HttpRequest, *extra: str) -> str:

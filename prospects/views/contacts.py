@@ -13,10 +13,10 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from linkcrm.choices import Role
+from linkcrm.lib.redirects import safe_next
 from linkcrm.permissions import has_role, role_required
 from prospects.models import Project, Suppression
 from prospects.selectors.contacts import (
@@ -78,17 +78,9 @@ class SuppressionImportForm(forms.Form):
         return data
 
 
-def _next(request: HttpRequest) -> str:
-    return request.POST.get("next") or request.GET.get("next") or ""
-
-
 def _back(request: HttpRequest, default: str) -> HttpResponseRedirect:
     """Redirect to a safe ``next`` (e.g. the prospect page that included the fragment), else ``default``."""
-    target = _next(request)
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
-        return HttpResponseRedirect(target)
-    return HttpResponseRedirect(default)
+    return HttpResponseRedirect(safe_next(request, default))
 
 
 # --- contacts ----------------------------------------------------------------------------------
@@ -117,7 +109,7 @@ def contact_new(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"{contact.email} added.")
             return _back(request, reverse("prospects:prospect-contacts", args=[prospect.pk]))
     return render(request, "prospects/contacts_form.html",
-                  {"prospect": prospect, "form": form, "contact": None, "next": _next(request)})
+                  {"prospect": prospect, "form": form, "contact": None, "next": safe_next(request)})
 
 
 @role_required(Role.OUTREACH)
@@ -135,7 +127,7 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "Contact saved.")
             return _back(request, reverse("prospects:prospect-contacts", args=[contact.prospect_id]))
     return render(request, "prospects/contacts_form.html",
-                  {"prospect": contact.prospect, "form": form, "contact": contact, "next": _next(request)})
+                  {"prospect": contact.prospect, "form": form, "contact": contact, "next": safe_next(request)})
 
 
 @role_required(Role.OUTREACH)

@@ -10,12 +10,12 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from audit.models import Site
 from audit.review import ReviewError
 from linkcrm.choices import Role
+from linkcrm.lib.redirects import safe_next
 from linkcrm.permissions import role_required
 from prospects.models import Project
 from prospects.services.removal import RemovalError, removal_request
@@ -26,9 +26,7 @@ from prospects.services.removal import RemovalError, removal_request
 def request_removal(request: HttpRequest, site_pk: int) -> HttpResponse:
     """Ticked domains/links → "Removal requested" (with the reason) and link-removal prospects."""
     site = get_object_or_404(Site, pk=site_pk)
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}) or not back:
-        back = reverse("audit:site-toxicity", args=[site.pk])
+    back = safe_next(request, reverse("audit:site-toxicity", args=[site.pk]))
     domains = request.POST.getlist("domain")
     links = [int(v) for v in request.POST.getlist("link") if v.isdigit()]
     if not domains and not links:

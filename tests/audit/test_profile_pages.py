@@ -170,6 +170,13 @@ def test_anchors_page_shows_categories_and_terms_change_them(site, client):
     assert (site.brand_terms, site.money_terms) == (["Zeta"], ["acme"])
 
 
+def test_saving_terms_never_redirects_off_the_site(site, client):
+    response = client.post(url("site-terms", site.pk), {"brand_terms": "Zeta", "money_terms": "",
+                                                          "next": "https://evil.example/phish"})
+    assert response.status_code == 302
+    assert response["Location"] == url("site-anchors", site.pk)
+
+
 def test_anchors_page_filters_by_category(site, client):
     link(site, "https://five.net/x", anchor="gardening <tips>")
     html = client.get(url("site-anchors", site.pk) + "?category=other").content.decode()
