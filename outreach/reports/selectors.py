@@ -267,14 +267,17 @@ sent AS (
   FROM ({rows}) f JOIN prospects_prospect p ON p.id = f.prospect_id LEFT JOIN won w ON w.prospect_id = f.prospect_id
   WHERE {scope}
 ), cells AS (
-  -- One pass over the period's emails into cells of every group key and flag at once (a few
-  -- thousand; each flag computed once per email), then the grouping sets add the cells up.
-  SELECT sequence_id, template_id, template_version_id, step_position, mailbox_id, assignee_id, month, won,
-         {firsts}, count(*) AS messages
-  FROM sent GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, {first_keys}
+  -- One pass over the period's emails into cells of every group key and "first of its group"
+  -- flag at once (a few thousand), then the grouping sets add the cells up. The flags are the
+  -- bits of one number (firsts), hashed as one key; the template is its version's, named
+  -- after the cells are made (one key fewer per email).
+  SELECT sequence_id, template_version_id, step_position, mailbox_id, assignee_id, month, won,
+         {firsts} AS firsts, count(*) AS messages
+  FROM sent GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
 )
 SELECT {groupings}, {columns}, COALESCE(sum(messages), 0)::bigint, {sums}
-FROM cells s GROUP BY GROUPING SETS ((){sets})
+FROM (SELECT c.*, tv.template_id FROM cells c LEFT JOIN outreach_templateversion tv ON tv.id = c.template_version_id) s
+GROUP BY GROUPING SETS ((){sets})
 """
 
 # Replies and bounces are few (thousands a year): the emails they answer are read from the outbox
@@ -341,18 +344,17 @@ def _grouped_rows(
 
 def outreach_rates(report: ReportFilter, dimensions: Sequence[str] = tuple(DIMENSIONS)) -> Rates:
     """Totals and breakdowns of contacted/replied/bounced/won prospects (two GROUPING SETS queries)."""
-    # One flag per distinct "first of its group" condition (the total's and the assignee's are one).
+    # One bit per distinct "first of its group" condition (the total's and the assignee's are one).
     conditions = list(dict.fromkeys(_FIRST[name] for name in ("any", *dimensions)))
-    firsts = ", ".join(f"({condition}) AS f{i}" for i, condition in enumerate(conditions))
-    first_keys = ", ".join(str(9 + i) for i in range(len(conditions)))
+    firsts = " + ".join(f"(CASE WHEN {condition} THEN {1 << i} ELSE 0 END)" for i, condition in enumerate(conditions))
     sums = ", ".join(
-        f"COALESCE(sum(messages) FILTER (WHERE f{i}), 0)::bigint,"
-        f" COALESCE(sum(messages) FILTER (WHERE f{i} AND won), 0)::bigint"
+        f"COALESCE(sum(messages) FILTER (WHERE firsts & {1 << i} <> 0), 0)::bigint,"
+        f" COALESCE(sum(messages) FILTER (WHERE firsts & {1 << i} <> 0 AND won), 0)::bigint"
         for i in range(len(conditions))
     )
     sent_sql = _RATES_SQL.format(
         live=facts.LIVE_SENT_PROSPECTS, rows=facts.sent_rows_sql(_PERIOD_SENT), scope=scope_sql(report),
-        firsts=firsts, first_keys=first_keys, sums=sums, groupings="{groupings}", columns="{columns}", sets="{sets}",
+        firsts=firsts, sums=sums, groupings="{groupings}", columns="{columns}", sets="{sets}",
     )  # fmt: skip
     params = {**report.params(), **facts.built_upto()}
     answers_sql = _ANSWERS_SQL.replace("{scope}", scope_sql(report))
