@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import hashlib
 import json
 import logging
@@ -154,8 +155,26 @@ def mailbox_sync(mailbox_id: int, *, batch_size: int | None = None) -> SyncResul
             batch_size=batch_size or settings.LINKCRM_IMAP_BATCH,
             max_bytes=settings.LINKCRM_IMAP_MAX_MESSAGE_BYTES,
         )
-        _sync_connected(context, result)
+        with _older_objects_frozen():
+            _sync_connected(context, result)
     return result
+
+
+@contextlib.contextmanager
+def _older_objects_frozen() -> Iterator[None]:
+    """Garbage collections during the sync leave alone every object that existed before it.
+
+    A sync allocates millions of small objects, so the collector runs often, and each full
+    collection walked the whole process (Django, its models, every module) again: about a
+    tenth of a 10,000-message sync. ``gc.freeze`` parks those older objects for the sync's
+    duration; what the sync itself creates is still collected as usual, and ``unfreeze``
+    hands the older ones back to the collector afterwards.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _why_not(mailbox: Mailbox | None) -> str:

@@ -374,6 +374,23 @@ def test_a_mailbox_a_person_paused_still_reads_replies(stack, thread):
     assert _refreshed(thread).follow_up.status == OutboxStatus.CANCELLED
 
 
+def test_older_objects_are_frozen_for_the_collector_only_while_the_sync_runs(stack, thread, monkeypatch):
+    import gc
+
+    from outreach.services import inbox
+
+    seen = []
+    real_store = inbox._store_batch
+    monkeypatch.setattr(inbox, "_store_batch", lambda *args: seen.append(gc.get_freeze_count()) or real_store(*args))
+    append(stack, thread.mailbox.email, reply_to(thread.sent))
+    before = gc.get_freeze_count()
+
+    mailbox_sync(thread.mailbox.pk)
+
+    assert seen and seen[0] > before  # the objects that existed before the sync were parked
+    assert gc.get_freeze_count() == before
+
+
 def test_a_missing_folder_is_reported_and_the_others_still_sync(stack, thread):
     thread.mailbox.watch_folders = ["Nope", "INBOX"]
     thread.mailbox.save(update_fields=["watch_folders"])
