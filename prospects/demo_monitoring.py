@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from prospects.choices import LinkStatus, Stage
 from prospects.linkcheck import CheckResult, FoundLink
 from prospects.models import AcquiredLink, Project, TargetPage
-from prospects.services.monitoring import acquired_link_record, acquired_links_sync
+from prospects.services.acquired import acquired_links_sync
+from prospects.services.monitoring import acquired_link_record
 
 AUTOMATION = "demo.seed"
 WEEKS = 4

@@ -27,7 +27,6 @@ from prospects.services.monitoring import (
     MonitoringError,
     acquired_link_check_now,
     acquired_link_reclaim,
-    acquired_links_sync,
 )
 from prospects.services.pipeline import StageConflict
 
@@ -98,10 +97,6 @@ class AcquiredLinkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
                 raise ValidationError({"status": [f"one of {', '.join(LinkStatus.values)}"]})
             links = links.filter(status=params["status"])
         return links
-
-    def list(self, request: Request) -> Response:
-        acquired_links_sync()  # a prospect just moved to Link Acquired is listed at once
-        return super().list(request)
 
     @extend_schema(responses=LinkCheckSerializer(many=True))
     @action(detail=True, methods=["get"])

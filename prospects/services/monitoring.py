@@ -1,8 +1,7 @@
 """Acquired-link monitoring: the writes. Fetching and parsing live in ``prospects.linkcheck``.
 
-- ``acquired_links_sync`` gives every Link Acquired prospect with a linking page an
-  ``AcquiredLink`` (set-based), and starts over (status Pending) when the page changed or
-  the prospect was re-acquired after a reclaim. The check history is always kept.
+- ``prospects.services.acquired.acquired_links_sync`` (run by the pipeline at every move to
+  Link Acquired, and by each sweep as a safety net) gives the prospect its ``AcquiredLink``.
 - ``links_sweep`` is the scheduled job: one sweep at a time (a PostgreSQL advisory lock),
   claims a batch of due links (``FOR UPDATE SKIP LOCKED``, at most LINKCRM_LINKCHECK_PER_HOST
   per host), resolves each project's target pages once, and checks the pages host by host in
@@ -32,15 +31,14 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django_q.tasks import async_task
 
 from audit.verified import VerifiedLink, backlink_mark_verified_lost, backlink_record_verified
-from linkcrm.lib.domains import DomainError, host_of_url
+from linkcrm.lib.domains import DomainError
 from linkcrm.lib.safehttp import SafeClient
-from prospects.choices import LinkStatus, PipelineKind, Stage
+from prospects.choices import LinkStatus, Stage
 from prospects.linkcheck import (
     LIVE_STATUSES,
     LOSS_STATUSES,
@@ -49,8 +47,9 @@ from prospects.linkcheck import (
     check_page,
     resolve_targets,
 )
-from prospects.models import AcquiredLink, LinkCheck, Prospect, StageChange
+from prospects.models import AcquiredLink, LinkCheck, StageChange
 from prospects.selectors import monitoring as selectors
+from prospects.services.acquired import acquired_links_sync, page_host
 from prospects.services.pipeline import prospect_move_stage
 
 logger = logging.getLogger(__name__)
@@ -73,45 +72,6 @@ class MonitoringError(ValueError):
 def make_client() -> SafeClient:
     """The HTTP client of a sweep (one per sweep: robots.txt is read once per site)."""
     return SafeClient()
-
-
-# --- which prospects are monitored ------------------------------------------------------------
-
-
-def acquired_links_sync(*, prospect_ids: Iterable[int] | None = None, now: datetime | None = None) -> int:
-    """Create or restart the AcquiredLink of each Link Acquired prospect with a linking page.
-
-    Returns how many links were created or restarted. Restarted: the page URL differs from the
-    prospect's, or the link was reclaimed and the prospect has been moved to Link Acquired again.
-    """
-    now = now or timezone.now()
-    prospects = Prospect.objects.filter(stage=Stage.LINK_ACQUIRED, pipeline=PipelineKind.ACQUISITION).exclude(
-        linking_page_url=""
-    )
-    if prospect_ids is not None:
-        prospects = prospects.filter(pk__in=list(prospect_ids))
-    fresh = [
-        AcquiredLink(prospect_id=pk, page_url=url, host=_host(url), next_check_at=now)
-        for pk, url in prospects.filter(acquired_link__isnull=True).values_list("pk", "linking_page_url")
-    ]
-    AcquiredLink.objects.bulk_create(fresh, ignore_conflicts=True)
-    stale = prospects.filter(
-        Q(acquired_link__reclaimed_at__isnull=False) | ~Q(acquired_link__page_url=F("linking_page_url"))
-    ).values_list("pk", "linking_page_url")
-    for pk, url in stale:
-        logger.info("acquired link of prospect %s starts over on %s", pk, url)
-        AcquiredLink.objects.filter(prospect_id=pk).update(
-            page_url=url, host=_host(url), status=LinkStatus.PENDING, last_outcome="", failures=0,
-            anchor="", rel="", target_url="", next_check_at=now, loss_confirmed_at=None, reclaimed_at=None,
-        )  # fmt: skip
-    return len(fresh) + len(stale)
-
-
-def _host(url: str) -> str:
-    try:
-        return host_of_url(url)
-    except DomainError:
-        return ""
 
 
 # --- applying one check ---------------------------------------------------------------------------
@@ -410,7 +370,7 @@ def _resolve_targets(project_ids: set[int], *, client: SafeClient, pacer: HostPa
 
     class _PacedClient:
         def get(self, url: str, **kwargs: object) -> object:
-            pacer.wait(_host(url))
+            pacer.wait(page_host(url))
             return client.get(url, **kwargs)
 
     paced = _PacedClient()
@@ -444,7 +404,3 @@ def acquired_link_check_now(*, link: AcquiredLink, actor: AbstractBaseUser) -> N
     transaction.on_commit(lambda: async_task(CHECK_TASK, link.pk, actor.pk, task_name=f"link-check-{link.pk}"))
 
 
-def acquired_link_for_prospect(*, prospect: Prospect) -> AcquiredLink | None:
-    """The prospect's monitored link, created now if it is due one (Link Acquired with a page)."""
-    acquired_links_sync(prospect_ids=[prospect.pk])
-    return selectors.acquired_link_of_prospect(prospect.pk)

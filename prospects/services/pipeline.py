@@ -28,6 +28,7 @@ from django.utils import timezone
 from linkcrm.lib.domains import DomainError, domain_of_url
 from prospects.choices import STAGE_RANK, ActorKind, RejectReason, Stage
 from prospects.models import Note, Project, ProjectMembership, Prospect, Reminder, StageChange
+from prospects.services.acquired import acquired_links_sync
 
 MAX_TAG_LENGTH = 50
 MAX_TAGS = 20
@@ -324,6 +325,8 @@ def _guarded_move(
         values["linking_page_url"] = linking_page_url
     if rows.update(**values) != 1:
         return None
+    if to_stage == Stage.LINK_ACQUIRED:  # monitored from now on (or again, after a reclaim)
+        acquired_links_sync(prospect_ids=[prospect_id], now=now)
     return StageChange.objects.create(
         prospect_id=prospect_id,
         from_stage=from_stage,

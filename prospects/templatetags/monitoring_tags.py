@@ -14,7 +14,6 @@ from prospects.choices import Stage
 from prospects.linkcheck import LOSS_STATUSES
 from prospects.models import Prospect
 from prospects.selectors import monitoring as selectors
-from prospects.services.monitoring import acquired_link_for_prospect
 
 register = template.Library()
 
@@ -22,7 +21,7 @@ register = template.Library()
 @register.inclusion_tag("prospects/_monitoring.html", takes_context=True)
 def link_monitoring(context: dict[str, Any], prospect: Prospect) -> dict[str, Any]:
     """Status, schedule, "check now"/"reclaim" and the check history of the prospect's link."""
-    link = acquired_link_for_prospect(prospect=prospect)
+    link = selectors.acquired_link_of_prospect(prospect.pk)
     monitored = link is not None and selectors.monitored_links().filter(pk=link.pk).exists()
     return {
         "prospect": prospect,

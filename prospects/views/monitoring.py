@@ -16,12 +16,12 @@ from django.views.decorators.http import require_POST
 from linkcrm.choices import Role
 from linkcrm.permissions import role_required
 from prospects.models import AcquiredLink, Prospect
+from prospects.selectors import monitoring as monitoring_selectors
 from prospects.selectors import pipeline as pipeline_selectors
 from prospects.selectors.projects import project_get_for_user
 from prospects.services.monitoring import (
     MonitoringError,
     acquired_link_check_now,
-    acquired_link_for_prospect,
     acquired_link_reclaim,
 )
 from prospects.services.pipeline import StageConflict
@@ -34,7 +34,7 @@ def _prospect_and_link(request: HttpRequest, project_pk: int, pk: int) -> tuple[
         prospect = pipeline_selectors.prospect_get(project=project, prospect_id=pk)
     except Prospect.DoesNotExist:
         raise Http404("No such prospect") from None
-    link = acquired_link_for_prospect(prospect=prospect)
+    link = monitoring_selectors.acquired_link_of_prospect(prospect.pk)
     if link is None:
         raise Http404("This prospect has no acquired link to monitor")
     return prospect, link

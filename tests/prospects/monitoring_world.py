@@ -8,14 +8,15 @@ clock only moves when a test (or the pacer's ``sleep``) moves it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
 
 from linkcrm.lib.safehttp import SafeClient, SafeHttpConfig, StaticResolver
 from prospects.choices import Stage
 from prospects.models import AcquiredLink, Project, Prospect
-from prospects.services.monitoring import SweepReport, acquired_links_sync, links_sweep
+from prospects.services.monitoring import SweepReport, links_sweep
 from prospects.services.pipeline import prospect_assign, prospect_move_stage
 from prospects.services.projects import project_add_target_page, project_set_site
 from tests.lib.loopback import LoopbackServer
@@ -31,7 +32,8 @@ HOSTS = {OURS: ["127.0.0.1"], BLOG: ["127.0.0.1"], OTHER: ["127.0.0.1"], "intran
 class FakeClock:
     """Now, moved by hand or by ``sleep`` (which also records how long it was asked to wait)."""
 
-    now: datetime = field(default_factory=lambda: datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    # Starts at the real now: moving a prospect to Link Acquired makes its link due at once.
+    now: datetime = field(default_factory=timezone.now)
     sleeps: list[float] = field(default_factory=list)
 
     def __call__(self) -> datetime:
@@ -71,7 +73,6 @@ class World:
         return self.server.url("/post", host=BLOG)
 
     def link(self) -> AcquiredLink:
-        acquired_links_sync(now=self.clock())
         return AcquiredLink.objects.get(prospect=self.prospect)
 
     def serve(self, html: str, **kwargs: object) -> None:

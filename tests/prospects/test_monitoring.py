@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.server
 
 import pytest
+from django.utils import timezone
 
 from audit.choices import PROVIDER_BIT, Provider
 from audit.models import Backlink, RefDomain
@@ -149,6 +150,7 @@ def test_a_dns_failure_is_broken_and_the_ssrf_guard_is_undefined(world, alice, s
     settings.LINKCRM_LINKCHECK_CONFIRM_FAILURES = 1
     gone = acquire(world.project, "vanished-blog.com", "https://vanished-blog.com/post", by=alice)
     private = acquire(world.project, "intranet-blog.com", "https://intranet-blog.com/post", by=alice)
+    world.clock.now = timezone.now()  # links are due from the moment of the move
     world.serve(page_with(our_link(world)))
     world.sweep()
     statuses = dict(AcquiredLink.objects.values_list("prospect_id", "status"))
@@ -211,6 +213,7 @@ def test_one_request_per_host_per_delay_and_other_hosts_go_meanwhile(world, alic
     second = build_world(server, alice, name="Second")  # the same blog, in another project
     third = acquire(world.project, OTHER, server.url("/other", host=OTHER), by=alice)
     assert third.pk
+    world.clock.now = timezone.now()  # links are due from the moment of the move
     for path in ("/post", "/other"):
 
         def handle(request, path=path):
@@ -244,6 +247,7 @@ def test_a_sweep_takes_at_most_the_batch_and_per_host_limits(world, alice, serve
     settings.LINKCRM_LINKCHECK_PER_HOST = 1
     build_world(server, alice, name="Second")
     acquire(world.project, OTHER, server.url("/other", host=OTHER), by=alice)
+    world.clock.now = timezone.now()  # links are due from the moment of the move
     world.serve(page_with())
     report = world.sweep()
     assert report.checked == 2  # one of the two on the blog, and the other host

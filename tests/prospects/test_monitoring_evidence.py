@@ -6,7 +6,7 @@ import pytest
 
 from prospects.choices import Stage
 from prospects.models import AcquiredLink
-from prospects.services.monitoring import acquired_link_for_prospect
+from prospects.selectors.monitoring import acquired_link_of_prospect
 from prospects.services.pipeline import PipelineError, prospect_move_stage, prospects_bulk_move
 from tests.prospects.pipeline_helpers import make_project, make_prospects
 
@@ -53,11 +53,11 @@ def test_bulk_moves_skip_prospects_without_evidence_and_say_why(project, alice):
     assert result.skipped[0][0] == bare.pk and "linking page" in result.skipped[0][1]
 
 
-def test_an_acquired_link_is_monitored_from_its_page(project, alice):
+def test_an_acquired_link_is_monitored_from_its_page_as_soon_as_it_is_acquired(project, alice):
     prospect = make_prospects(project, "blog.com", by=alice, stage=Stage.REPLY_RECEIVED)[0]
-    assert acquired_link_for_prospect(prospect=prospect) is None
+    assert acquired_link_of_prospect(prospect.pk) is None
     prospect_move_stage(prospect_id=prospect.pk, to_stage=Stage.LINK_ACQUIRED, actor=alice,
                         linking_page_url="https://blog.com/Gear-List")  # fmt: skip
-    link = acquired_link_for_prospect(prospect=prospect)
+    link = acquired_link_of_prospect(prospect.pk)
     assert (link.page_url, link.host, link.status) == ("https://blog.com/Gear-List", "blog.com", "pending")
     assert AcquiredLink.objects.count() == 1

@@ -13,8 +13,9 @@ from prospects.choices import LinkStatus, PipelineKind, ProspectSource, Stage
 from prospects.linkcheck import CheckResult, FoundLink
 from prospects.models import AcquiredLink, LinkCheck, Prospect
 from prospects.services import monitoring
+from prospects.services.acquired import acquired_links_sync
 from prospects.services.creation import prospects_create
-from prospects.services.monitoring import acquired_link_record, acquired_links_sync
+from prospects.services.monitoring import acquired_link_record
 from prospects.services.projects import project_set_site
 from tests.lib.loopback import serve
 from tests.prospects.monitoring_world import BLOG, acquire, make_client, page_with
@@ -39,7 +40,6 @@ def prospect(project, alice):
 
 def record(prospect: Prospect, outcome: str, *, days_ago: int, rel: tuple[str, ...] = ()) -> AcquiredLink:
     """Apply a made-up check result through the service (no fetch)."""
-    acquired_links_sync(prospect_ids=[prospect.pk])
     link = AcquiredLink.objects.get(prospect=prospect)
     found = FoundLink(href="https://northwind-gear.com/", anchor="great tents", rel=rel)
     result = CheckResult(
@@ -154,7 +154,8 @@ def test_moving_to_link_acquired_on_the_page_without_a_url_is_refused(project, a
 
 
 def test_the_api_lists_a_prospect_just_moved_to_link_acquired(prospect, alice, client_for):
-    assert not AcquiredLink.objects.filter(prospect=prospect).exists()  # no sweep has run yet
+    # No sweep has run: the move to Link Acquired created the link, due at once.
+    assert AcquiredLink.objects.get(prospect=prospect).next_check_at <= timezone.now()
     body = client_for(alice).get("/api/acquired-links/").json()
     rows = body["results"] if isinstance(body, dict) else body
     assert [(row["prospect"], row["page_url"], row["status"]) for row in rows] == [(prospect.pk, PAGE, "pending")]
