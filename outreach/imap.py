@@ -13,16 +13,17 @@ the network read itself, so it only reads answers of an unusual shape.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import datetime
 from typing import Any
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 from imapclient.response_parser import parse_fetch_response
+
+from outreach.mailparts import datetime_from_fields
 
 # Octets of a message fetched at most: classification reads headers and the first text;
 # a 30 MB attachment would only cost memory and time.
@@ -183,8 +184,6 @@ _BEFORE_LITERAL_RE = re.compile(rb"\d+ \((.*) (BODY\[[A-Z]*\](?:<0>)?) \{\d+\}")
 _USUAL_RE = re.compile(rb'\d+ \(UID (\d+) RFC822\.SIZE (\d+) INTERNALDATE "([^"]*)" (BODY\[[A-Z]*\](?:<0>)?) \{\d+\}')
 _ATTRIBUTE_RE = re.compile(rb' ?(?:(UID|RFC822\.SIZE) (\d+)|INTERNALDATE "([^"]*)"|FLAGS \([^()]*\))')
 _INTERNALDATE_RE = re.compile(r" ?(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)")
-_MONTHS = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
-           "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12}  # fmt: skip
 
 
 def read_fetch_answer(data: _Answer, keys: tuple[bytes, ...]) -> dict[int, _Parts]:
@@ -259,21 +258,7 @@ def _attributes(text: bytes) -> tuple[int, int | None, datetime | None] | None:
 def _internaldate(text: str) -> datetime | None:
     """An IMAP date-time (``22-Nov-2026 01:29:11 +0000``) as an aware datetime; None if unreadable."""
     found = _INTERNALDATE_RE.fullmatch(text)
-    month = _MONTHS.get(found.group(2).lower()) if found else None
-    if found is None or month is None:
-        return None
-    day, year, hour, minute, second = (int(found.group(n)) for n in (1, 3, 4, 5, 6))
-    offset = _offset(found.group(7), int(found.group(8)), int(found.group(9)))
-    try:
-        return datetime(year, month, day, hour, minute, second, tzinfo=offset)
-    except ValueError:
-        return None
-
-
-@functools.cache
-def _offset(sign: str, hours: int, minutes: int) -> tzinfo:
-    delta = timedelta(hours=hours, minutes=minutes)
-    return timezone(-delta if sign == "-" else delta)
+    return datetime_from_fields(*found.groups()) if found else None
 
 
 def _general_parse(data: _Answer, keys: tuple[bytes, ...]) -> dict[int, _Parts]:

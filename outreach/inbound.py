@@ -9,15 +9,21 @@ from __future__ import annotations
 
 import email.utils
 import functools
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import Message
 
 from django.utils import timezone
 
-from outreach.mailparts import HeaderBlock, header_text, header_values, readable_text
+from outreach.mailparts import HeaderBlock, datetime_from_fields, header_text, header_values, readable_text
 
 TEXT_LIMIT = 50_000
+# "Sat, 21 Nov 2026 10:00:19 +0000", as nearly every mailer writes Date, read without email.utils'
+# general parser; any other form (obsolete zones, two-digit years, no seconds) still goes through it.
+_USUAL_DATE_RE = re.compile(
+    r"(?:[A-Za-z]{3}, )?(\d{1,2}) ([A-Za-z]{3}) (\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)"
+)
 
 
 @dataclass(frozen=True)
@@ -71,12 +77,15 @@ def _recipients(values: tuple[str, ...]) -> str:
 
 
 def _date(value: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
+    """The moment a Date header names, aware; None when it names none between 1970 and 9999."""
+    usual = _USUAL_DATE_RE.fullmatch(value)
+    if usual is not None:
+        moment = datetime_from_fields(*usual.groups())
+    else:
+        try:
+            moment = email.utils.parsedate_to_datetime(value) if value else None
+        except (TypeError, ValueError, IndexError):
+            return None
     if moment is None or not 1970 <= moment.year <= 9999:
         return None
     return moment if timezone.is_aware(moment) else moment.replace(tzinfo=timezone.utc)

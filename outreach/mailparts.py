@@ -16,6 +16,7 @@ import functools
 import html
 import re
 from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta, timezone, tzinfo
 from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import Message
 from email.parser import HeaderParser
@@ -55,6 +56,30 @@ def parse_message(raw: bytes) -> Message:
         return email.message_from_bytes(raw, policy=POLICY)
     except Exception:  # a parser bug on hostile input must not take the classifier down
         return email.message_from_bytes(raw, policy=email.policy.compat32)
+
+
+_MONTHS = {"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
+           "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12}  # fmt: skip
+
+
+def datetime_from_fields(day: str, month: str, year: str, hour: str, minute: str, second: str,
+                         sign: str, offset_hours: str, offset_minutes: str) -> datetime | None:  # fmt: skip
+    """An aware datetime from the fields of a mail or IMAP date (``21``, ``Nov``, ``2026``, ``10``, ``00``,
+    ``19``, ``+``, ``01``, ``30``); None when they name no real moment (31 Feb, month "Foo")."""
+    number = _MONTHS.get(month.lower())
+    if number is None:
+        return None
+    try:
+        return datetime(int(year), number, int(day), int(hour), int(minute), int(second),
+                        tzinfo=_utc_offset(sign, int(offset_hours), int(offset_minutes)))  # fmt: skip
+    except ValueError:
+        return None
+
+
+@functools.cache
+def _utc_offset(sign: str, hours: int, minutes: int) -> tzinfo:
+    delta = timedelta(hours=hours, minutes=minutes)
+    return timezone(-delta if sign == "-" else delta)
 
 
 def collapse(text: str) -> str:
