@@ -15,8 +15,9 @@ What it does, all on this machine and without the internet:
    stale prospects) for: a manager over all projects and one project, the last 90 and 365
    days; an outreach user's own numbers; and the weekly digest — after bringing the report
    roll-ups up to date (``outreach.reports.facts``, what the scheduled ``reports-facts`` task
-   does; its time is logged, not counted). ``--runs`` times each after one warm-up; the median
-   counts;
+   does; its time is logged, not counted). A page runs its independent statements at once on
+   several connections (``LINKCRM_REPORT_CONNECTIONS``), as a page view does. ``--runs`` times
+   each after one warm-up; the median counts;
 4. stops PostgreSQL. The last line is machine-readable: ``RESULT reports max_ms=<n>`` (the
    slowest page's median). Target: every page under 1,000 ms.
 
@@ -236,7 +237,8 @@ def refresh_rollups(config: Any) -> None:
     started = time.monotonic()
     done = facts_refresh(timezone.now())
     rows = sum(r.rows for r in done)
-    log(f"roll-ups: {', '.join(f'{r.name} {r.prospects:,} prospects {r.rows:,} rows' for r in done)}"
+    log(f"roll-ups brought up to date before timing, as the scheduled reports-facts task does every 10 minutes"
+        f" (not counted): {', '.join(f'{r.name} {r.prospects:,} prospects {r.rows:,} rows' for r in done)}"
         f" in {time.monotonic() - started:.1f} s")  # fmt: skip
     if rows:
         psql(config, "VACUUM (ANALYZE) outreach_sentfact, outreach_stagefact")
@@ -278,6 +280,12 @@ def pages() -> list[tuple[str, Callable[[], Any]]]:
 
 def measure(runs: int) -> list[tuple[str, float]]:
     """Median milliseconds of each page over ``runs`` runs after a warm-up."""
+    from django.conf import settings
+
+    log(
+        f"each page's independent statements run at once on up to {settings.LINKCRM_REPORT_CONNECTIONS}"
+        " connections (LINKCRM_REPORT_CONNECTIONS), as a page view does; nothing is kept between runs"
+    )
     results = []
     for name, call in pages():
         data = call()
