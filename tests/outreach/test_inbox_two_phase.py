@@ -153,3 +153,16 @@ def test_both_reads_leave_every_flag_alone(stack, thread):
     mailbox_sync(thread.mailbox.pk)
 
     assert folder_flags(stack, thread.mailbox.email) == before
+
+
+def test_undecodable_header_bytes_are_stored_replaced_not_refused(stack, thread):
+    raw = (b"From: J\xe4ne \xff <jane@elsewhere.test>\r\nTo: " + thread.mailbox.email.encode() + b"\r\n"
+           b"Subject: Caf\xe9 \xff\xfe\r\nMessage-ID: <undecodable@elsewhere.test>\r\n"
+           b"Date: Sat, 21 Nov 2026 10:00:00 +0000\r\n\r\nHello.\r\n")  # fmt: skip
+    append(stack, thread.mailbox.email, raw)
+
+    result = mailbox_sync(thread.mailbox.pk)
+
+    assert (result.stored, result.error) == (1, "")
+    inbound = InboundMessage.objects.get(mailbox=thread.mailbox)
+    assert inbound.subject.startswith("Caf") and inbound.from_address == "jane@elsewhere.test"
