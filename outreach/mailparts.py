@@ -27,7 +27,6 @@ TEXT_LIMIT = 200_000
 
 _CHARSET_ALIASES = {"unicode-1-1-utf-7": "utf-7", "utf7": "utf-7", "x-unknown": "utf-8", "unknown": "utf-8"}
 _MSGID_RE = re.compile(r"<([^<>\s]+)>")
-_WS_RE = re.compile(r"\s+")
 _ATTACHED_TYPES = frozenset({"message/rfc822", "text/rfc822-headers", "message/rfc822-headers"})
 
 
@@ -84,7 +83,8 @@ def _utc_offset(sign: str, hours: int, minutes: int) -> tzinfo:
 
 def collapse(text: str) -> str:
     """Unfold and squeeze whitespace: ``"a\\n  b"`` → ``"a b"``."""
-    return _WS_RE.sub(" ", text).strip()
+    # str.split() cuts at runs of exactly what \s matches (str.isspace), several times faster than re.sub.
+    return " ".join(text.split())
 
 
 def _decode_words(value: str) -> str:
