@@ -392,7 +392,8 @@ try:
     LINKCRM_DIGEST_MAILBOX = (env_str("LINKCRM_DIGEST_MAILBOX", "") or "").strip().lower()
     # A prospect in To Contact, Contacted or Reply Received with no activity for this many days is "stale".
     LINKCRM_DIGEST_STALE_DAYS = env_int("LINKCRM_DIGEST_STALE_DAYS", 14, minimum=1, maximum=365)
-    # Database connections one reports page uses at once for its independent statements (1: one after another).
+    # Connections a reports page runs its independent statements on at once, its own included (1: one after
+    # another on its own); the rates' two statements take one more.
     LINKCRM_REPORT_CONNECTIONS = env_int("LINKCRM_REPORT_CONNECTIONS", 3, minimum=1, maximum=16)
 except EnvError as exc:
     raise ImproperlyConfigured(str(exc)) from None

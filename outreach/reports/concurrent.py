@@ -25,15 +25,20 @@ T = TypeVar("T")
 def run_together(calls: Mapping[str, Callable[[], T]]) -> dict[str, T]:
     """Each call's result by name, the calls run at once on up to LINKCRM_REPORT_CONNECTIONS connections.
 
-    One after another on this connection when that setting is 1 or this connection is inside a
-    transaction. A call's exception is raised here (after the others finished).
+    The first call runs here, on this thread's connection; the others on worker threads, each
+    with a connection of its own, closed when its call returns. One after another on this
+    connection when the setting is 1 or this connection is inside a transaction. A call's
+    exception is raised here (after the others finished).
     """
-    workers = min(settings.LINKCRM_REPORT_CONNECTIONS, len(calls))
-    if workers <= 1 or connection.in_atomic_block:
+    connections_at_once = min(settings.LINKCRM_REPORT_CONNECTIONS, len(calls))
+    if connections_at_once <= 1 or connection.in_atomic_block:
         return {name: call() for name, call in calls.items()}
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="report") as pool:
-        futures = {name: pool.submit(_on_own_connection, call) for name, call in calls.items()}
-        return {name: future.result() for name, future in futures.items()}
+    (first, first_call), *others = calls.items()
+    with ThreadPoolExecutor(max_workers=connections_at_once - 1, thread_name_prefix="report") as pool:
+        futures = {name: pool.submit(_on_own_connection, call) for name, call in others}
+        results = {first: first_call()}
+        results.update((name, future.result()) for name, future in futures.items())
+    return {name: results[name] for name in calls}
 
 
 def _on_own_connection(call: Callable[[], T]) -> T:

@@ -36,9 +36,11 @@ def test_calls_run_on_their_own_connections_and_close_them(settings):
     settings.LINKCRM_REPORT_CONNECTIONS = 3
     here = backend_pid()
     used = run_together({"a": pid_and_connection, "b": pid_and_connection, "c": pid_and_connection})
-    pids = {pid for pid, _ in used.values()}
-    assert here not in pids and len(pids) == 3
-    assert all(wrapper.connection is None for _, wrapper in used.values())  # each worker closed its own
+    assert list(used) == ["a", "b", "c"] and used["a"][0] == here  # the first runs on this connection
+    workers = {pid for pid, _ in (used["b"], used["c"])}
+    assert here not in workers and len(workers) == 2
+    assert all(wrapper.connection is None for _, wrapper in (used["b"], used["c"]))  # each worker closed its own
+    assert connection.connection is not None  # this thread's stays open for its next query
 
 
 def test_inside_a_transaction_or_with_one_connection_calls_run_here(settings):
