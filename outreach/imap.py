@@ -6,9 +6,10 @@ the server never sets ``\\Seen`` or any other flag: the mailbox owner's mail cli
 every message exactly as before we read it. Only UIDs above the last one seen are fetched,
 in batches, so a sync costs what is new, not what the folder holds. The syncer reads the
 headers of every new message first (``fetch_headers``) and whole messages only for the few
-whose headers say the body matters (``fetch_messages``). FETCH answers are read from
-imaplib's raw lines (``read_fetch_answer``): imapclient's general parser costs more than
-the network read itself, so it only reads answers of an unusual shape.
+whose headers say the body matters (``fetch_messages``). A FETCH answer is read straight
+from the connection (``_uid_fetch``) and its lines with a few regular expressions
+(``read_fetch_answer``): imaplib's line handling and imapclient's general parser cost more
+than the server's work, so the general parser only reads answers of an unusual shape.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ the thread token (the SEND side writes Message-IDs as ``<{token}.{random}@domain
 sender (or a bounce's failed recipient) having a running enrollment.
 
 Lookups are done once per batch, for every candidate the batch's raw bytes contain, so a
-10,000-message sync makes a few queries per 500 messages instead of several per message,
+10,000-message sync makes a few queries per batch instead of several per message,
 and the classifier is handed only the Message-IDs of ours that a message mentions.
 """
 
