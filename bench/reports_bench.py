@@ -130,10 +130,19 @@ def seed_pipeline(n: int, ids: dict[str, Any]) -> None:
         "to_stage": "CASE WHEN k %% 5 = 4 AND p.id %% 3 <> 0 THEN 'rejected' "
                     "ELSE (%(ordered)s::text[])[1 + k %% 5] END",
         "actor_kind": "'automation'", "automation": "'bench'",
-        "created_at": "LEAST(now(), p.created_at + k * (1 + p.id %% 7) * interval '1 day' "
+        "created_at": f"LEAST({_latest('p.id')}, p.created_at + k * (1 + p.id %% 7) * interval '1 day' "
                       "+ (p.id %% 86400) * interval '1 second')",
     }, "FROM prospects_prospect p CROSS JOIN generate_series(0, 9) k", params)  # fmt: skip
     log(f"  {count:,} stage changes")
+
+
+def _latest(prospect: str) -> str:
+    """SQL for the latest moment a seeded row of ``prospect`` may have: history that would fall in
+    the future is spread over the day before the seed, ending an hour before it. Capped at
+    now() instead, thousands of rows would share the seed's instant, and for the roll-ups'
+    settling time every report would compute them live: no team makes that many moves at once.
+    """
+    return f"now() - interval '1 hour' - ({prospect} %% 82800) * interval '1 second'"
 
 
 def seed_outreach(ids: dict[str, Any]) -> None:
@@ -153,9 +162,9 @@ def seed_outreach(ids: dict[str, Any]) -> None:
         "contact_id": "e.contact_id", "from_address": "'box@bench.test'", "to_address": "'editor@' || e.domain",
         "subject": "'Hi'", "text": "'Hello'", "message_id": "'<' || e.id || '.' || k || '@bench.test>'",
         "status": "CASE WHEN (e.id + k) %% 50 = 0 THEN 'failed' ELSE 'sent' END",
-        "due_at": "LEAST(now(), e.enrolled_at + k * interval '3 days')",
+        "due_at": f"LEAST({_latest('e.prospect_id')}, e.enrolled_at + k * interval '3 days')",
         "sent_at": "CASE WHEN (e.id + k) %% 50 = 0 THEN NULL "
-                   "ELSE LEAST(now(), e.enrolled_at + k * interval '3 days') END",
+                   f"ELSE LEAST({_latest('e.prospect_id')}, e.enrolled_at + k * interval '3 days') END",
         "created_at": "e.enrolled_at",
     }, "FROM outreach_enrollment e CROSS JOIN generate_series(1, 10) k", ids)  # fmt: skip
     log(f"  {count:,} outbound messages")
@@ -166,7 +175,8 @@ def seed_outreach(ids: dict[str, Any]) -> None:
         "mailbox_id": "m.mailbox_id", "folder": "'INBOX'", "uidvalidity": "1", "uid": "m.id",
         "dedupe_key": "'<in.' || m.id || '@bench.test>'", "kind": kind, "permanent": "(m.prospect_id / 10) %% 23 = 0",
         "matched_message_id": "CASE WHEN m.id %% 2 = 0 THEN m.id END", "enrollment_id": "m.enrollment_id",
-        "prospect_id": "m.prospect_id", "received_at": "LEAST(now(), m.sent_at + interval '1 day')",
+        "prospect_id": "m.prospect_id",
+        "received_at": f"LEAST({_latest('m.prospect_id')}, m.sent_at + interval '1 day')",
         "match_method": "CASE WHEN m.id %% 2 = 0 THEN 'in_reply_to' ELSE 'token' END",
     }, "FROM outreach_outboundmessage m WHERE m.status = 'sent' AND m.step_position = 1 + m.prospect_id %% 3 "
        "AND ((m.prospect_id / 10) %% 5 = 0 OR (m.prospect_id / 10) %% 23 = 0 OR (m.prospect_id / 10) %% 11 = 0)",
@@ -203,7 +213,7 @@ def ensure_dataset(config: Any, n: int) -> None:
     """Seed once per size (a bench-only table remembers it)."""
     from django.db import connection, transaction
 
-    key = f"v2 prospects={n}"
+    key = f"v3 prospects={n}"
     with connection.cursor() as cursor:
         cursor.execute("CREATE TABLE IF NOT EXISTS bench_reports_dataset (key text NOT NULL)")
         cursor.execute("SELECT key FROM bench_reports_dataset")
