@@ -25,9 +25,11 @@ _EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_ps
 _END = ""
 
 
-def _suffix_trie(rules: list[str]) -> dict[str, dict]:
+@lru_cache(maxsize=1)
+def _suffix_trie() -> dict[str, dict]:
+    """Built on first use, not at import: every process imports this module, few split hosts."""
     root: dict[str, dict] = {}
-    for rule in rules:
+    for rule in _EXTRACT.tlds:
         node = root
         for label in reversed(rule.split(".")):
             node = node.setdefault(label, {})
@@ -35,7 +37,6 @@ def _suffix_trie(rules: list[str]) -> dict[str, dict]:
     return root
 
 
-_TRIE = _suffix_trie(_EXTRACT.tlds)
 # Lower-case ASCII DNS labels, the last starting with a letter (so not an IP address).
 PLAIN_HOST = re.compile(r"(?:[a-z0-9-]{1,63}\.)+[a-z][a-z0-9-]{0,62}")
 
@@ -54,7 +55,7 @@ def split_plain_host(host: str) -> tuple[str, str]:
     tests/linkcrm/test_domains.py compares it with tldextract on every rule shape.
     """
     labels = host.split(".")
-    node, matched, start = _TRIE, len(labels), len(labels)
+    node, matched, start = _suffix_trie(), len(labels), len(labels)
     for label in reversed(labels):
         child = node.get(label)
         if child is not None:
