@@ -50,17 +50,12 @@ class Reply:
     from_address: str
 
 
-def on_reply(*, enrollment: Enrollment, received_at: datetime, from_address: str) -> None:
-    """A person answered: Reply Received, this enrollment stops, and (by setting) the domain's others."""
-    on_replies([Reply(enrollment, received_at, from_address)])
-
-
 def on_replies(replies: Sequence[Reply]) -> None:
-    """``on_reply`` for each of ``replies`` in order, in a fixed number of statements.
+    """People answered: Reply Received, each thread stops, and (by setting) its domain's others.
 
-    The outcome is that of the one-by-one calls: a thread stopped by an earlier reply of the
-    list (its own, or one at its domain) keeps that first reason; its first reply's time is
-    its ``replied_at``; a prospect moves for the first reply that may move it.
+    For each of ``replies`` in order, in a fixed number of statements: a thread stopped by an
+    earlier reply of the list (its own, or one at its domain) keeps that first reason; its
+    first reply's time is its ``replied_at``; a prospect moves for the first reply that may move it.
     """
     if not replies:
         return

@@ -39,9 +39,8 @@ def test_first_step_sent_makes_the_prospect_contacted_once(thread):
 
 def test_a_reply_stops_the_thread_and_moves_the_prospect_once(thread):
     first = timezone.now()
-    automation.on_reply(enrollment=thread.enrollment, received_at=first, from_address=thread.contact.email)
-    automation.on_reply(enrollment=thread.enrollment, received_at=first + dt.timedelta(hours=1),
-                        from_address=thread.contact.email)  # fmt: skip
+    automation.on_replies([automation.Reply(thread.enrollment, first, thread.contact.email)])
+    automation.on_replies([automation.Reply(thread.enrollment, first + dt.timedelta(hours=1), thread.contact.email)])
 
     _refreshed(thread)
     assert thread.prospect.stage == Stage.REPLY_RECEIVED
@@ -84,8 +83,8 @@ def test_a_reply_does_not_move_a_prospect_a_person_moved_later(thread, alice):
 
     prospect_move_stage(prospect_id=thread.prospect.pk, to_stage=Stage.REJECTED, actor=alice,
                         reject_reason="not_relevant")  # fmt: skip
-    automation.on_reply(enrollment=thread.enrollment, received_at=timezone.now() - dt.timedelta(minutes=5),
-                        from_address=thread.contact.email)  # fmt: skip
+    automation.on_replies([automation.Reply(thread.enrollment, timezone.now() - dt.timedelta(minutes=5),
+                                            thread.contact.email)])  # fmt: skip
 
     assert _refreshed(thread).prospect.stage == Stage.REJECTED
     assert thread.enrollment.status == EnrollmentStatus.STOPPED
