@@ -181,8 +181,6 @@ _Parts = tuple[bytes, int, datetime | None]
 # "12 (UID 40 RFC822.SIZE 593 INTERNALDATE "22-Nov-2026 01:29:11 +0000" BODY[HEADER] {420}": the
 # line before the literal, the way servers answer our FETCH; the literal's name is checked apart.
 _BEFORE_LITERAL_RE = re.compile(rb"\d+ \((.*) (BODY\[[A-Z]*\](?:<0>)?) \{\d+\}")
-# The order Dovecot and most servers answer in, read with one expression; others go through _ATTRIBUTE_RE.
-_USUAL_RE = re.compile(rb'\d+ \(UID (\d+) RFC822\.SIZE (\d+) INTERNALDATE "([^"]*)" (BODY\[[A-Z]*\](?:<0>)?) \{\d+\}')
 _ATTRIBUTE_RE = re.compile(rb' ?(?:(UID|RFC822\.SIZE) (\d+)|INTERNALDATE "([^"]*)"|FLAGS \([^()]*\))')
 _INTERNALDATE_RE = re.compile(r" ?(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)")
 
@@ -229,9 +227,6 @@ def _fast_parse(data: _Answer, keys: tuple[bytes, ...]) -> dict[int, _Parts] | N
 
 def _before_literal(line: bytes, keys: tuple[bytes, ...]) -> tuple[int, int | None, datetime | None] | None:
     """UID, RFC822.SIZE and INTERNALDATE from the line before the section's literal (None: another shape)."""
-    usual = _USUAL_RE.fullmatch(line)
-    if usual is not None and usual.group(4) in keys:
-        return int(usual.group(1)), int(usual.group(2)), _internaldate(usual.group(3).decode("ascii", "replace"))
     found = _BEFORE_LITERAL_RE.fullmatch(line)
     return _attributes(found.group(1)) if found and found.group(2) in keys else None
 
