@@ -5,14 +5,13 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from linkcrm.choices import Role
 from linkcrm.permissions import HasRole
-from outreach.api.params import int_param
+from outreach.api.params import choice_param, int_param
 from outreach.choices import MessageKind
 from outreach.models import InboundMessage
 from outreach.selectors import inbox_for_user
@@ -44,9 +43,7 @@ class InboxViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         request = self.request
-        kind = request.query_params.get("kind", "")
-        if kind and kind not in MessageKind.values:
-            raise ValidationError({"kind": [f"one of {', '.join(MessageKind.values)}"]})
+        kind = choice_param(request, "kind", MessageKind.values)
         attention_only = self.action == "list" and request.query_params.get("all") not in ("1", "true")
         return inbox_for_user(
             request.user, mailbox_id=int_param(request, "mailbox"), project_id=int_param(request, "project"),

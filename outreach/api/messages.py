@@ -7,7 +7,8 @@ from rest_framework.routers import SimpleRouter
 
 from linkcrm.choices import Role
 from linkcrm.permissions import HasRole
-from outreach.api.params import int_param
+from outreach.api.params import choice_param, int_param
+from outreach.choices import OutboxStatus
 from outreach.models import OutboundMessage
 from outreach.selectors import outbound_for_user
 
@@ -40,8 +41,9 @@ class OutboundMessageViewSet(viewsets.ReadOnlyModelViewSet):
         prospect = int_param(self.request, "prospect")
         if prospect is not None:
             rows = rows.filter(prospect_id=prospect)
-        if self.request.query_params.get("status"):
-            rows = rows.filter(status=self.request.query_params["status"])
+        status = choice_param(self.request, "status", OutboxStatus.values)
+        if status:
+            rows = rows.filter(status=status)
         return rows
 
 

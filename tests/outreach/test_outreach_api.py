@@ -145,6 +145,10 @@ def test_messages_and_inbox_are_scoped_and_handled(stack, alice, bob):
     assert [m["id"] for m in api(alice).get("/api/outreach/messages/").json()["results"]] == [message.pk]
     assert api(bob).get("/api/outreach/messages/").json()["results"] == []
     assert api(alice).post("/api/outreach/messages/", {}, format="json").status_code == 405
+    assert [m["id"] for m in api(alice).get("/api/outreach/messages/?status=sent").json()["results"]] == [message.pk]
+    assert api(alice).get("/api/outreach/messages/?status=queued").json()["results"] == []
+    refused = api(alice).get("/api/outreach/messages/?status=delivered")
+    assert refused.status_code == 400 and "one of queued" in refused.json()["status"][0]
     assert [m["id"] for m in api(alice).get("/api/outreach/inbox/").json()["results"]] == [reply.pk]
     assert api(bob).post(f"/api/outreach/inbox/{reply.pk}/handled/").status_code == 404
     handled = api(alice).post(f"/api/outreach/inbox/{reply.pk}/handled/").json()
