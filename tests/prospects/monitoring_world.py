@@ -75,6 +75,13 @@ class World:
     def link(self) -> AcquiredLink:
         return AcquiredLink.objects.get(prospect=self.prospect)
 
+    def acquire(self, domain: str, page_url: str, *, by: AbstractBaseUser) -> Prospect:
+        """Another prospect of this project moved to Link Acquired; its link is due from that move,
+        at the real now, so the clock catches up with it."""
+        prospect = acquire(self.project, domain, page_url, by=by)
+        self.clock.now = max(self.clock.now, timezone.now())
+        return prospect
+
     def serve(self, html: str, **kwargs: object) -> None:
         self.server.page("/post", html, **kwargs)
 

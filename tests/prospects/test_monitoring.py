@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.server
 
 import pytest
-from django.utils import timezone
 
 from audit.choices import PROVIDER_BIT, Provider
 from audit.models import Backlink, RefDomain
@@ -19,7 +18,6 @@ from tests.prospects.monitoring_world import (
     OTHER,
     OURS,
     World,
-    acquire,
     build_world,
     make_client,
     page_with,
@@ -148,9 +146,8 @@ def test_a_link_found_again_resets_the_failures(world):
 
 def test_a_dns_failure_is_broken_and_the_ssrf_guard_is_undefined(world, alice, settings):
     settings.LINKCRM_LINKCHECK_CONFIRM_FAILURES = 1
-    gone = acquire(world.project, "vanished-blog.com", "https://vanished-blog.com/post", by=alice)
-    private = acquire(world.project, "intranet-blog.com", "https://intranet-blog.com/post", by=alice)
-    world.clock.now = timezone.now()  # links are due from the moment of the move
+    gone = world.acquire("vanished-blog.com", "https://vanished-blog.com/post", by=alice)
+    private = world.acquire("intranet-blog.com", "https://intranet-blog.com/post", by=alice)
     world.serve(page_with(our_link(world)))
     world.sweep()
     statuses = dict(AcquiredLink.objects.values_list("prospect_id", "status"))
@@ -211,9 +208,8 @@ def test_an_imported_backlink_gains_the_verified_bit_and_keeps_its_provider(worl
 def test_one_request_per_host_per_delay_and_other_hosts_go_meanwhile(world, alice, server):
     seen: list[tuple[str, object]] = []
     second = build_world(server, alice, name="Second")  # the same blog, in another project
-    third = acquire(world.project, OTHER, server.url("/other", host=OTHER), by=alice)
+    third = world.acquire(OTHER, server.url("/other", host=OTHER), by=alice)
     assert third.pk
-    world.clock.now = timezone.now()  # links are due from the moment of the move
     for path in ("/post", "/other"):
 
         def handle(request, path=path):
@@ -246,8 +242,7 @@ def test_politeness_counts_the_checks_of_an_earlier_sweep(world):
 def test_a_sweep_takes_at_most_the_batch_and_per_host_limits(world, alice, server, settings):
     settings.LINKCRM_LINKCHECK_PER_HOST = 1
     build_world(server, alice, name="Second")
-    acquire(world.project, OTHER, server.url("/other", host=OTHER), by=alice)
-    world.clock.now = timezone.now()  # links are due from the moment of the move
+    world.acquire(OTHER, server.url("/other", host=OTHER), by=alice)
     world.serve(page_with())
     report = world.sweep()
     assert report.checked == 2  # one of the two on the blog, and the other host
