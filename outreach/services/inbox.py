@@ -11,8 +11,16 @@ Message-ID (``dedupe_key``), so a UIDVALIDITY change — the server renumbered t
 is answered by reading the folder again from UID 1 and skipping what is already stored.
 
 A batch is read in two FETCHes: the header block of every message, then the whole message
-only where the body matters (``_fetch_batch``). Most of a mailbox has nothing to do with our
-threads and is judged and stored from its headers alone (``classify_headers``).
+only where the body matters (``_fetch_batch``).
+
+Only mail about our threads is kept. Most of a mailbox has nothing to do with outreach: a
+message whose headers name none of our Message-IDs or thread tokens, whose sender has no
+running enrollment, and whose body could not change that (no bounce, report or out-of-office
+shape) is counted and skipped without being judged further; a message judged whole that
+still matches none of our threads is not kept either. Copying the owner's other mail into
+the CRM would show it to every manager in the inbox and keep it in the database, and could
+never change a prospect. Skipped mail is read again only after a UIDVALIDITY change, and
+comes out the same.
 """
 
 from __future__ import annotations
@@ -42,7 +50,7 @@ from outreach.classify import Classification, body_may_matter, classify_headers,
 from outreach.connections import MailboxAuthError, MailboxConnectError, imap_connect
 from outreach.imap import FetchedMessage, fetch_headers, fetch_messages, folder_examine, uids_after
 from outreach.inbound import RowFacts, block_facts, message_facts
-from outreach.mailparts import HeaderBlock, parse_message
+from outreach.mailparts import HeaderBlock, first_address, parse_message
 from outreach.matching import (
     BatchLookup,
     Candidates,
@@ -77,6 +85,7 @@ class FolderSync:
     fetched: int = 0
     stored: int = 0
     duplicates: int = 0
+    unrelated: int = 0  # read and skipped: not about our threads
     resynced: bool = False
     error: str = ""
 
@@ -103,10 +112,15 @@ class SyncResult:
     def stored(self) -> int:
         return sum(f.stored for f in self.folders)
 
+    @property
+    def unrelated(self) -> int:
+        return sum(f.unrelated for f in self.folders)
+
     def __str__(self) -> str:
         if self.skipped or self.paused or self.error:
             return self.skipped or self.error or "mailbox paused"
-        return f"{self.fetched} fetched, {self.stored} new in {', '.join(f.folder for f in self.folders)}"
+        return (f"{self.fetched} fetched, {self.stored} new, {self.unrelated} not about our threads"
+                f" in {', '.join(f.folder for f in self.folders)}")  # fmt: skip
 
 
 @dataclass
@@ -279,10 +293,12 @@ def _sync_uids(
         batch = _fetch_batch(client, context, state.name, uids[start : start + context.batch_size], result)
         if not batch:
             continue
-        stored = _store_batch(context, state, uidvalidity, batch, result.timings)
+        kept = [p for p in batch if _about_our_threads(p)]
+        stored = _store_batch(context, state, uidvalidity, kept, max(p.fetched.uid for p in batch), result.timings)
         outcome.fetched += len(batch)
         outcome.stored += stored
-        outcome.duplicates += len(batch) - stored
+        outcome.duplicates += len(kept) - stored
+        outcome.unrelated += len(batch) - len(kept)
 
 
 def _fetch_batch(
@@ -318,13 +334,19 @@ def _prepare(
     started = time.perf_counter()
     found = [candidates(m.raw) for m in batch]
     lookup_batch(found, lookup)
+    blocks = [HeaderBlock.parse(m.raw) if m.headers_only else None for m in batch]
+    lookup_addresses(lookup, _senders(blocks), mailbox_id=context.mailbox.pk)
     result.timings["match"] += time.perf_counter() - started
     started = time.perf_counter()
-    prepared = [_classified(context, folder, m, f, lookup) for m, f in zip(batch, found, strict=True)]
+    prepared = [
+        _classified(context, folder, m, f, b, lookup) for m, f, b in zip(batch, found, blocks, strict=True)
+    ]
     result.timings["classify"] += time.perf_counter() - started
     started = time.perf_counter()
     _complete_lookup(lookup, prepared, context.mailbox.pk)
     for item in prepared:
+        if item.verdict is _UNRELATED:
+            continue
         item.match = match_message(item.verdict, item.found, lookup, received_at=_aware(item.fetched.internal_date))
         item.needs_body = item.needs_body or (item.fetched.headers_only and item.match.method != MatchMethod.NONE)
     result.timings["match"] += time.perf_counter() - started
@@ -332,15 +354,23 @@ def _prepare(
 
 
 def _classified(
-    context: _Context, folder: str, fetched: FetchedMessage, found: Candidates, lookup: BatchLookup
+    context: _Context, folder: str, fetched: FetchedMessage, found: Candidates, block: HeaderBlock | None,
+    lookup: BatchLookup,
 ) -> _Prepared:
-    """One message judged: from its header block (unless the body matters) or from its whole text."""
+    """One message judged: from its header block (unless the body matters) or from its whole text.
+
+    ``block`` is the parsed header block of a message read by its headers (None otherwise, or
+    when the quick reader leaves it to the email package). Mail its headers show is not about
+    our threads is not judged at all (``_UNRELATED``): nothing it says could be kept or acted on.
+    """
+    sent = folder == context.mailbox.sent_folder
+    if fetched.headers_only and (sent or _plainly_unrelated(block, found, lookup)):
+        # Mail in our Sent folder is mail we sent, never an answer to us, whatever it looks like.
+        return _Prepared(fetched, _UNRELATED, found, _NO_FACTS)
     received = _aware(fetched.internal_date)
     ours = lookup.our_ids_in(found)
-    sent = folder == context.mailbox.sent_folder
     if fetched.headers_only:
-        block = HeaderBlock.parse(fetched.raw)
-        if not sent and _needs_body(block, found, lookup):
+        if _needs_body(block, found, lookup):
             # Judged from its whole text in a moment: no need to judge its headers first.
             return _Prepared(fetched, _PENDING, found, _NO_FACTS, needs_body=True)
         verdict = classify_headers(fetched.raw, our_addresses=context.our_addresses, our_message_ids=ours,
@@ -351,11 +381,32 @@ def _classified(
         verdict = classify_message(fetched.raw, our_addresses=context.our_addresses, our_message_ids=ours,
                                    received_at=received, parsed=msg)  # fmt: skip
         facts = message_facts(msg)
-    if sent and verdict.kind != MessageKind.OWN:
-        # Whatever it looks like, a message in our Sent folder is one we sent.
-        verdict = _as_own(verdict, f"in the Sent folder ({verdict.kind}: {verdict.reason})")
     needs_body = fetched.headers_only and not verdict.message_id  # keyed by a hash of its bytes
     return _Prepared(fetched=fetched, verdict=verdict, found=found, facts=facts, needs_body=needs_body)
+
+
+def _plainly_unrelated(block: HeaderBlock | None, found: Candidates, lookup: BatchLookup) -> bool:
+    """Whether a message's headers alone show it is not about our threads, whatever its body says.
+
+    Nothing in it names our mail (``_needs_body``: no Message-ID or thread token of ours, no
+    bounce, report or out-of-office shape whose body could) and its sender has no running
+    enrollment, so ``match_message`` could tie it to no thread.
+    """
+    if block is None or _needs_body(block, found, lookup):
+        return False
+    sender = first_address(block.text("From"))
+    return sender is None or sender not in lookup.by_address
+
+
+def _senders(blocks: list[HeaderBlock | None]) -> set[str]:
+    """The From addresses of a batch's header blocks, for one lookup of their running enrollments."""
+    found = (first_address(block.text("From")) for block in blocks if block is not None)
+    return {address for address in found if address}
+
+
+def _about_our_threads(item: _Prepared) -> bool:
+    """Whether a judged message is kept: it matched one of our threads."""
+    return item.verdict is not _UNRELATED and item.match.method != MatchMethod.NONE
 
 
 def _needs_body(block: HeaderBlock | None, found: Candidates, lookup: BatchLookup) -> bool:
@@ -369,16 +420,11 @@ def _needs_body(block: HeaderBlock | None, found: Candidates, lookup: BatchLooku
     return body_may_matter(block) or bool(lookup.our_ids_in(found)) or any(t in lookup.by_token for t in found.tokens)
 
 
-# Placeholders for a message whose headers already say it must be read whole.
+# Placeholders for a message whose headers already say it must be read whole, and for one
+# they show is not about our threads.
 _PENDING = Classification(MessageKind.UNKNOWN, "waiting for the whole message")
+_UNRELATED = Classification(MessageKind.UNKNOWN, "not about our threads")
 _NO_FACTS = RowFacts(from_name="", to_addresses="", subject="", date=None, text="")
-
-
-def _as_own(verdict: Classification, reason: str) -> Classification:
-    return Classification(
-        MessageKind.OWN, reason[:300], message_id=verdict.message_id, in_reply_to=verdict.in_reply_to,
-        references=verdict.references, from_address=verdict.from_address, subject=verdict.subject,
-    )  # fmt: skip
 
 
 def _complete_lookup(lookup: BatchLookup, prepared: list[_Prepared], mailbox_id: int) -> None:
@@ -411,24 +457,24 @@ def _aware(moment: datetime | None) -> datetime | None:
 
 
 def _store_batch(
-    context: _Context, state: MailboxFolder, uidvalidity: int, prepared: list[_Prepared], timings: dict[str, float]
+    context: _Context, state: MailboxFolder, uidvalidity: int, prepared: list[_Prepared], last_uid: int,
+    timings: dict[str, float],
 ) -> int:
-    """Store a batch, apply each new message's consequences and advance last UID, all or nothing.
+    """Store a batch's kept messages, apply each new one's consequences and advance the folder
+    to ``last_uid`` (the batch's last, kept or not), all or nothing.
 
     Returns how many rows were new (the rest were already stored: a resync or a copy).
     """
     started = time.perf_counter()
     rows = [_row(context.mailbox, state.name, uidvalidity, p) for p in prepared]
     with transaction.atomic():
-        stored = _insert_new(rows)
+        stored = _insert_new(rows) if rows else {}
         timings["store"] += time.perf_counter() - started
         started = time.perf_counter()
         # A row for this UID exists only if this INSERT made it: a message already stored
         # (resync, copy in another folder, twice in this batch) was skipped by the conflict.
         _apply_all(context, [(stored[p.fetched.uid], p) for p in prepared if p.fetched.uid in stored and _may_act(p)])
-        MailboxFolder.objects.filter(pk=state.pk).update(
-            last_uid=Greatest(F("last_uid"), max(p.fetched.uid for p in prepared))
-        )
+        MailboxFolder.objects.filter(pk=state.pk).update(last_uid=Greatest(F("last_uid"), last_uid))
         timings["act"] += time.perf_counter() - started
     return len(stored)
 
