@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from email import message_from_bytes
 from email.message import EmailMessage
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
 
+from linkcrm.localstack.config import StackConfig
 from outreach.choices import EnrollmentStatus, MailboxStatus, MatchMethod, MessageKind, OutboxStatus, StopReason
 from outreach.models import InboundMessage, MailboxFolder
-from outreach.services.inbox import mailbox_sync
+from outreach.services.inbox import SyncResult, mailbox_sync
 from prospects.choices import EmailStatus, Stage
 from prospects.models import Suppression
 from prospects.services.suppression import suppression_match
@@ -33,6 +36,14 @@ def _refreshed(thread: Thread) -> Thread:
     for item in (thread.enrollment, thread.prospect, thread.contact, thread.sent, thread.follow_up):
         item.refresh_from_db()
     return thread
+
+
+def _assert_nothing_kept_or_moved(thread: Thread) -> None:
+    """No message of the mailbox was stored and the thread is as it was: enrollment running, follow-up queued."""
+    assert not InboundMessage.objects.filter(mailbox=thread.mailbox).exists()
+    _refreshed(thread)
+    assert (thread.enrollment.status, thread.prospect.stage) == (EnrollmentStatus.ACTIVE, Stage.TO_CONTACT)
+    assert thread.follow_up.status == OutboxStatus.QUEUED
 
 
 def _dsn(thread: Thread, *, status: str = "5.1.1", action: str = "failed", diagnostic: str = "550 5.1.1 User unknown",
@@ -233,12 +244,11 @@ def test_our_own_messages_in_sent_or_inbox_never_count_as_replies(stack, thread)
 
     result = mailbox_sync(thread.mailbox.pk)
 
-    assert result.fetched == 3
-    kinds = set(InboundMessage.objects.filter(mailbox=thread.mailbox).values_list("kind", flat=True))
-    assert kinds == {MessageKind.OWN}
-    assert InboundMessage.objects.filter(mailbox=thread.mailbox).count() == 2  # the copy is stored once
-    _refreshed(thread)
-    assert (thread.enrollment.status, thread.prospect.stage) == (EnrollmentStatus.ACTIVE, Stage.TO_CONTACT)
+    # Our copy in Sent and our echo and copy in INBOX are read, are no answer to us and are not kept.
+    assert (result.fetched, result.stored, result.unrelated, result.error) == (3, 0, 3, "")
+    assert {f.folder: f.unrelated for f in result.folders} == {"INBOX": 2, "Sent": 1}
+    _assert_nothing_kept_or_moved(thread)
+    assert mailbox_sync(thread.mailbox.pk).fetched == 0  # both folders were read past them
 
 
 def test_sync_changes_no_flags(stack, thread):
@@ -269,21 +279,29 @@ def test_a_second_sync_fetches_only_new_mail(stack, thread):
     assert state.last_uid == 2 and state.uidvalidity and state.last_synced_at
 
 
-def test_a_uidvalidity_change_processes_nothing_twice(stack, alice, thread, settings):
-    settings.LINKCRM_STOP_DOMAIN_ON_REPLY = False
+def _synced_then_renumbered(stack: StackConfig, thread: Thread, messages: list[bytes]) -> tuple[SyncResult, int | None]:
+    """Sync ``messages`` in a "Replies" folder, then file them again in a new folder of that name.
+
+    Returns the first sync's result and the folder's UIDVALIDITY then. Between the two, someone
+    resumes the thread by hand: a replayed reply must not stop it again.
+    """
     thread.mailbox.watch_folders = ["Replies"]
     thread.mailbox.save(update_fields=["watch_folders"])
-    messages = [reply_to(thread.sent), _dsn(thread)]
     append(stack, thread.mailbox.email, *messages, folder="Replies")
     first = mailbox_sync(thread.mailbox.pk)
     old = MailboxFolder.objects.get(mailbox=thread.mailbox, name="Replies").uidvalidity
-    # Someone resumes the thread by hand; a replayed reply must not stop it again.
     thread.enrollment.status = EnrollmentStatus.ACTIVE
     thread.enrollment.save(update_fields=["status"])
     with imap_session(stack, thread.mailbox.email) as client:
         client.delete_folder("Replies")
         client.create_folder("Replies")
     append(stack, thread.mailbox.email, *messages, folder="Replies")
+    return first, old
+
+
+def test_a_uidvalidity_change_processes_nothing_twice(stack, alice, thread, settings):
+    settings.LINKCRM_STOP_DOMAIN_ON_REPLY = False
+    first, old = _synced_then_renumbered(stack, thread, [reply_to(thread.sent), _dsn(thread)])
 
     second = mailbox_sync(thread.mailbox.pk)
 
@@ -296,15 +314,21 @@ def test_a_uidvalidity_change_processes_nothing_twice(stack, alice, thread, sett
 
 def test_a_malformed_message_is_stored_as_unknown_and_the_sync_goes_on(stack, thread):
     garbage = b"\x00\x01 this is not mail at all \xff\xfe\r\n\r\n\x00"
-    append(stack, thread.mailbox.email, garbage, reply_to(thread.sent))
+    # Just as broken, but naming our message: it is about our thread and is kept.
+    ours = b"\x00\x01 not mail either \xff\xfe\r\nIn-Reply-To: " + thread.sent.message_id.encode() + b"\r\n\r\n\x00"
+    append(stack, thread.mailbox.email, garbage, ours, reply_to(thread.sent))
 
     result = mailbox_sync(thread.mailbox.pk, batch_size=1)
 
-    assert (result.fetched, result.stored, result.error) == (2, 2, "")
+    assert (result.fetched, result.stored, result.unrelated, result.error) == (3, 2, 1, "")
     kinds = dict(InboundMessage.objects.filter(mailbox=thread.mailbox).values_list("uid", "kind"))
-    assert kinds == {1: MessageKind.UNKNOWN, 2: MessageKind.REPLY}
-    assert InboundMessage.objects.get(uid=1, mailbox=thread.mailbox).dedupe_key.startswith("sha256:")
+    assert kinds == {2: MessageKind.UNKNOWN, 3: MessageKind.REPLY}
+    broken = InboundMessage.objects.get(uid=2, mailbox=thread.mailbox)
+    assert (broken.enrollment, broken.needs_attention) == (thread.enrollment, False)
+    assert broken.match_method != MatchMethod.NONE
+    assert broken.dedupe_key.startswith("sha256:")  # no Message-ID: keyed by a hash of its bytes
     assert _refreshed(thread).prospect.stage == Stage.REPLY_RECEIVED
+    assert MailboxFolder.objects.get(mailbox=thread.mailbox, name="INBOX").last_uid == 3
 
 
 def test_a_reply_without_thread_headers_is_matched_by_its_sender(stack, thread):
@@ -323,27 +347,73 @@ def test_mail_a_contact_sent_before_we_enrolled_them_is_no_reply(stack, thread):
     append(stack, thread.mailbox.email, reply_to(thread.sent, "About last year's post.\n", threaded="no"),
            arrived=long_ago)  # fmt: skip
 
-    mailbox_sync(thread.mailbox.pk)
+    result = mailbox_sync(thread.mailbox.pk)
 
-    inbound = InboundMessage.objects.get(mailbox=thread.mailbox)
-    assert (inbound.kind, inbound.match_method, inbound.needs_attention) == (MessageKind.REPLY, MatchMethod.NONE, False)
-    _refreshed(thread)
-    assert (thread.enrollment.status, thread.prospect.stage) == (EnrollmentStatus.ACTIVE, Stage.TO_CONTACT)
+    # Not an answer to us (it came before we wrote), so not about our thread: not kept.
+    assert (result.fetched, result.stored, result.unrelated) == (1, 0, 1)
+    _assert_nothing_kept_or_moved(thread)
 
 
-def test_unrelated_mail_is_stored_unmatched_and_needs_no_attention(stack, thread):
+def _lunch(thread: Thread, sender: str = "someone@elsewhere.test", **headers: str) -> bytes:
+    """A stranger's (or, with ``sender``, anyone's) message that names none of our mail."""
     stranger = EmailMessage()
-    stranger["From"] = "someone@elsewhere.test"
+    stranger["From"] = sender
     stranger["To"] = thread.mailbox.email
     stranger["Subject"] = "Lunch?"
-    stranger["Message-ID"] = "<lunch-1@elsewhere.test>"
+    stranger["Message-ID"] = f"<lunch-{secrets.token_hex(6)}@elsewhere.test>"
+    for name, value in headers.items():
+        stranger[name.replace("_", "-")] = value
     stranger.set_content("Are you free on Friday?\n")
-    append(stack, thread.mailbox.email, bytes(stranger))
+    return bytes(stranger)
 
-    mailbox_sync(thread.mailbox.pk)
 
-    inbound = InboundMessage.objects.get(mailbox=thread.mailbox)
-    assert (inbound.kind, inbound.match_method, inbound.needs_attention) == (MessageKind.REPLY, MatchMethod.NONE, False)
+def test_unrelated_mail_is_counted_and_skipped_not_stored(stack, thread):
+    append(stack, thread.mailbox.email, _lunch(thread))
+
+    result = mailbox_sync(thread.mailbox.pk)
+
+    assert (result.folders[0].fetched, result.folders[0].unrelated, result.unrelated, result.stored) == (1, 1, 1, 0)
+    _assert_nothing_kept_or_moved(thread)
+    assert MailboxFolder.objects.get(mailbox=thread.mailbox, name="INBOX").last_uid == 1
+    assert mailbox_sync(thread.mailbox.pk).fetched == 0  # skipped once, never read again
+
+
+def test_the_result_says_how_much_mail_was_not_about_our_threads(stack, thread):
+    thread.mailbox.watch_folders = ["INBOX", "Replies"]
+    thread.mailbox.save(update_fields=["watch_folders"])
+    append(stack, thread.mailbox.email, _lunch(thread), reply_to(thread.sent))
+    append(stack, thread.mailbox.email, _lunch(thread), folder="Replies")
+
+    result = mailbox_sync(thread.mailbox.pk)
+
+    assert [(f.folder, f.fetched, f.stored, f.unrelated) for f in result.folders] == [
+        ("INBOX", 2, 1, 1), ("Replies", 1, 0, 1)]
+    assert str(result) == "3 fetched, 1 new, 2 not about our threads in INBOX, Replies"
+
+
+def test_a_newsletter_from_a_contact_we_write_to_is_not_kept_and_moves_nothing(stack, thread):
+    news = _lunch(thread, sender=f"Jane Doe <{thread.contact.email}>", Precedence="bulk",
+                  List_Id="Example news <news.example.org>")  # fmt: skip
+    append(stack, thread.mailbox.email, news)
+
+    result = mailbox_sync(thread.mailbox.pk)
+
+    # Its sender has a running enrollment, but list mail is no answer to our thread.
+    assert (result.fetched, result.stored, result.unrelated) == (1, 0, 1)
+    _assert_nothing_kept_or_moved(thread)
+
+
+def test_a_resync_after_a_uidvalidity_change_keeps_no_unrelated_mail_and_nothing_twice(stack, thread, settings):
+    settings.LINKCRM_STOP_DOMAIN_ON_REPLY = False
+    first, _ = _synced_then_renumbered(stack, thread, [_lunch(thread), reply_to(thread.sent), _lunch(thread)])
+
+    second = mailbox_sync(thread.mailbox.pk)
+
+    assert (first.fetched, first.stored, first.unrelated) == (3, 1, 2)
+    assert second.folders[0].resynced
+    assert (second.fetched, second.stored, second.unrelated) == (3, 0, 2)
+    kept = InboundMessage.objects.filter(mailbox=thread.mailbox)
+    assert list(kept.values_list("kind", "enrollment")) == [(MessageKind.REPLY, thread.enrollment.pk)]
     assert _refreshed(thread).enrollment.status == EnrollmentStatus.ACTIVE
 
 
@@ -482,6 +552,25 @@ def test_replies_failing_together_are_applied_one_by_one(stack, alice, thread, m
     assert second.enrollment.stop_reason == StopReason.REPLIED
 
 
+def _about(thread: Thread, raw: bytes) -> bytes:
+    """``raw`` tied to ``thread`` by its thread token header, the way bounces quote ours back.
+
+    The header changes nothing the classifier says of any sample (they name none of our mail).
+    """
+    return f"X-LinkCRM-Thread: {thread.enrollment.thread_token}\r\n".encode() + raw
+
+
+def _after(kind: str, inbound: InboundMessage, raw: bytes) -> tuple[str, str, set[str]]:
+    """What one sample about our thread leaves: enrollment status, stop reason, addresses on do-not-contact."""
+    if kind == MessageKind.REPLY:
+        return EnrollmentStatus.STOPPED, StopReason.REPLIED, set()
+    if kind == MessageKind.BOUNCE:  # the parametrized bounces fail one recipient for good
+        return EnrollmentStatus.STOPPED, StopReason.BOUNCED, {inbound.failed_recipient}
+    if kind == MessageKind.COMPLAINT:
+        return EnrollmentStatus.STOPPED, StopReason.COMPLAINED, {_arf_recipient(raw)}
+    return EnrollmentStatus.ACTIVE, "", set()  # an auto-reply whose return date is past: no pause
+
+
 @pytest.mark.parametrize(("folder", "name", "kind"), [
     ("human-replies", "gmail.eml", MessageKind.REPLY),
     ("human-replies", "outlook.eml", MessageKind.REPLY),
@@ -492,16 +581,27 @@ def test_replies_failing_together_are_applied_one_by_one(stack, alice, thread, m
 ])  # fmt: skip
 def test_real_sample_emails_are_classified_when_synced(stack, alice, samples_dir, folder, name, kind):
     mailbox = sandbox_mailbox(stack, alice)
-    append(stack, mailbox.email, (samples_dir / "emails" / folder / name).read_bytes())
+    thread = start_thread(mailbox, make_project("Samples", alice), "example.org", by=alice)
+    raw = (samples_dir / "emails" / folder / name).read_bytes()
+    # An auto-reply arrives on its own date, so its year-less return date is past whatever today is.
+    arrived = parsedate_to_datetime(message_from_bytes(raw)["Date"]) if kind == MessageKind.AUTO_REPLY else None
+    append(stack, mailbox.email, _about(thread, raw), arrived=arrived)
 
     result = mailbox_sync(mailbox.pk)
 
-    assert (result.stored, result.error) == (1, "")
+    assert (result.stored, result.unrelated, result.error) == (1, 0, "")
     inbound = InboundMessage.objects.get(mailbox=mailbox)
-    assert (inbound.kind, inbound.match_method, inbound.needs_attention) == (kind, MatchMethod.NONE, False)
+    assert (inbound.kind, inbound.match_method, inbound.enrollment) == (kind, MatchMethod.TOKEN, thread.enrollment)
+    assert inbound.needs_attention == (kind == MessageKind.REPLY)
     assert inbound.subject and inbound.raw_size > 0
-    # Not about mail of ours: a bounce or complaint puts nobody on do-not-contact.
-    assert not Suppression.objects.exists()
+    if kind == MessageKind.AUTO_REPLY:
+        assert inbound.return_date is not None and inbound.return_date < timezone.now().date()
+    status, reason, suppressed = _after(kind, inbound, raw)
+    _refreshed(thread)
+    assert (thread.enrollment.status, thread.enrollment.stop_reason) == (status, reason)
+    # Only a bounce or complaint puts anyone on do-not-contact: the address it names, for every project.
+    assert set(Suppression.objects.values_list("value", flat=True)) == suppressed
+    assert not Suppression.objects.filter(project__isnull=False).exists()
 
 
 def test_every_sample_email_is_classified_by_its_folder_when_synced(stack, alice, samples_dir):
@@ -509,19 +609,31 @@ def test_every_sample_email_is_classified_by_its_folder_when_synced(stack, alice
                 "bounces": MessageKind.BOUNCE, "complaints": MessageKind.COMPLAINT}  # fmt: skip
     files = sorted(p for folder in expected for p in (samples_dir / "emails" / folder).glob("*.eml"))
     mailbox = sandbox_mailbox(stack, alice)
-    append(stack, mailbox.email, *(p.read_bytes() for p in files))
+    project = make_project("Samples", alice)
+    # One thread per sample (UID n is files[n - 1]): each sample's consequences fall on its own thread.
+    threads = [start_thread(mailbox, project, f"sample{n}.org", by=alice) for n in range(len(files))]
+    append(stack, mailbox.email, *(_about(t, p.read_bytes()) for t, p in zip(threads, files, strict=True)))
 
     result = mailbox_sync(mailbox.pk, batch_size=7)
 
-    assert (result.fetched, result.error) == (len(files), "")
-    # Keyed like the inbox: two samples share a Message-ID with another and are stored once;
-    # messages without one are keyed by a hash of the bytes the server returns (CRLF lines).
-    wanted = {_message_id(p) or p.name: expected[p.parent.name] for p in files}
-    stored = dict(InboundMessage.objects.filter(mailbox=mailbox).values_list("dedupe_key", "kind"))
-    assert {k: v for k, v in stored.items() if not k.startswith("sha256:")} == {
-        k: v for k, v in wanted.items() if k.startswith("<")}
-    assert sorted(v for k, v in stored.items() if k.startswith("sha256:")) == sorted(
-        v for k, v in wanted.items() if not k.startswith("<"))
+    assert (result.fetched, result.unrelated, result.error) == (len(files), 0, "")
+    # Keyed like the inbox: two samples share a Message-ID with another and only the first
+    # is stored; messages without one are keyed by a hash of their bytes.
+    ids = [_message_id(p) for p in files]
+    first: dict[str | int, int] = {}  # dedupe key (Message-ID, or the UID when none) -> first UID
+    for uid, message_id in enumerate(ids, start=1):
+        first.setdefault(message_id or uid, uid)
+    rows = InboundMessage.objects.filter(mailbox=mailbox).values_list("uid", "kind", "match_method", "enrollment",
+                                                                      "dedupe_key")  # fmt: skip
+    assert {uid: (kind, method, enrollment) for uid, kind, method, enrollment, _ in rows} == {
+        uid: (expected[files[uid - 1].parent.name], MatchMethod.TOKEN, threads[uid - 1].enrollment.pk)
+        for uid in first.values()}
+    assert all(key == ids[uid - 1] if ids[uid - 1] else key.startswith("sha256:") for uid, *_, key in rows)
+    for uid in first.values():
+        if expected[files[uid - 1].parent.name] == MessageKind.REPLY:
+            assert _refreshed(threads[uid - 1]).prospect.stage == Stage.REPLY_RECEIVED
+    (complaint,) = (p for p in files if p.parent.name == "complaints")
+    assert suppression_match(project=None, email=_arf_recipient(complaint.read_bytes())) is not None
 
 
 def _message_id(path: Path) -> str | None:

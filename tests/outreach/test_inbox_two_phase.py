@@ -1,19 +1,23 @@
 """The reply sync's two reads against the real Dovecot sandbox: headers of everything, bodies where they matter.
 
 Every new message is read by its header block; only mail tied to one of our threads, mail
-shaped like a bounce, report or out-of-office, and mail without a Message-ID are fetched
-whole (docs/outreach.md, "How replies are read").
+shaped like a bounce, report or out-of-office, and our mail without a Message-ID are fetched
+whole (docs/outreach.md, "How replies are read"). Only mail about our threads is kept: the
+rest is counted as unrelated and skipped.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from email import message_from_bytes
 from email.message import EmailMessage
+from email.policy import default
 
 import pytest
 
 from outreach.choices import EnrollmentStatus, MatchMethod, MessageKind, OutboxStatus
+from outreach.imap import FetchedMessage
 from outreach.models import InboundMessage
 from outreach.services.inbox import mailbox_sync
 from prospects.choices import EmailStatus, Stage
@@ -52,26 +56,44 @@ def _server_bytes(stack, address: str, uid: int) -> bytes:
         return client.fetch([uid], ["BODY.PEEK[]"])[uid][b"BODY[]"]
 
 
-def test_unrelated_mail_is_stored_from_its_headers_and_triggers_nothing(stack, thread):
-    raw = _stranger(thread)
-    append(stack, thread.mailbox.email, raw)
+@pytest.fixture
+def read_whole(monkeypatch) -> list[int]:
+    """The UIDs each sync fetched whole (the second FETCH), in order."""
+    from outreach.services import inbox
+
+    uids: list[int] = []
+    real = inbox.fetch_messages
+
+    def recorded(client: object, wanted: list[int], **kwargs: object) -> list[FetchedMessage]:
+        uids.extend(wanted)
+        return real(client, wanted, **kwargs)
+
+    monkeypatch.setattr(inbox, "fetch_messages", recorded)
+    return uids
+
+
+def _reply_without_message_id(thread: Thread, text: str) -> bytes:
+    """A reply to our first message (In-Reply-To it) that carries no Message-ID."""
+    mail = message_from_bytes(reply_to(thread.sent, text), policy=default)
+    del mail["Message-ID"]
+    return bytes(mail)
+
+
+def test_unrelated_mail_is_skipped_from_its_headers_and_triggers_nothing(stack, thread, read_whole):
+    append(stack, thread.mailbox.email, _stranger(thread))
 
     result = mailbox_sync(thread.mailbox.pk)
 
-    assert (result.fetched, result.stored) == (1, 1)
-    inbound = InboundMessage.objects.get(mailbox=thread.mailbox)
-    assert (inbound.kind, inbound.match_method, inbound.needs_attention) == (MessageKind.REPLY, MatchMethod.NONE, False)
-    assert (inbound.from_address, inbound.from_name, inbound.subject) == (
-        "sam@elsewhere.test",
-        "Sam Stranger",
-        "Lunch?",
-    )
-    assert inbound.to_addresses == thread.mailbox.email.lower()
-    assert inbound.date is not None and inbound.raw_size >= len(raw)
-    assert inbound.text == ""  # its body was never read
+    assert (result.fetched, result.stored, result.unrelated) == (1, 0, 1)
+    assert read_whole == []  # its body was never read
+    assert not InboundMessage.objects.filter(mailbox=thread.mailbox).exists()
     thread.enrollment.refresh_from_db()
     thread.follow_up.refresh_from_db()
     assert (thread.enrollment.status, thread.follow_up.status) == (EnrollmentStatus.ACTIVE, OutboxStatus.QUEUED)
+
+    append(stack, thread.mailbox.email, reply_to(thread.sent))
+    assert mailbox_sync(thread.mailbox.pk).stored == 1
+    assert read_whole == [2]  # a reply to our thread is read whole; the stranger is not read again
 
 
 def test_the_body_of_a_reply_to_our_thread_is_stored(stack, thread):
@@ -123,27 +145,41 @@ Message-ID: {thread.sent.message_id}\r
     assert thread.contact.email_status == EmailStatus.BOUNCED
 
 
-def test_an_out_of_office_subject_from_a_stranger_is_judged_with_its_body(stack, thread):
-    away = _stranger(thread, subject="Out of office", sender="kim@elsewhere.test",
-                     text="I am away from my desk until Monday with limited access to email.\n")  # fmt: skip
-    append(stack, thread.mailbox.email, away, _stranger(thread, subject="Out of office plans"))
+def test_an_out_of_office_subject_from_a_stranger_is_judged_with_its_body(stack, thread, read_whole):
+    away_text = "I am away from my desk until Monday with limited access to email.\n"
+    contact = f"Jane Doe <{thread.contact.email}>"
+    append(
+        stack, thread.mailbox.email,
+        _stranger(thread, subject="Out of office", sender="kim@elsewhere.test", text=away_text),
+        _stranger(thread, subject="Out of office plans"),
+        # The same two from our contact, with no thread headers: tied to the thread by the sender.
+        _stranger(thread, subject="Out of office", sender=contact, text=away_text),
+        _stranger(thread, subject="Out of office plans", sender=contact),
+    )  # fmt: skip
 
-    mailbox_sync(thread.mailbox.pk)
+    result = mailbox_sync(thread.mailbox.pk)
 
-    kinds = dict(InboundMessage.objects.filter(mailbox=thread.mailbox).values_list("uid", "kind"))
+    assert read_whole == [1, 2, 3, 4]  # an out-of-office subject asks for the body, whoever sent it
+    assert (result.stored, result.unrelated) == (2, 2)  # the strangers' are judged, then not kept
+    kept = InboundMessage.objects.filter(mailbox=thread.mailbox)
     # Subject and text together make an auto-reply; a subject alone does not (the body is read for both).
-    assert kinds == {1: MessageKind.AUTO_REPLY, 2: MessageKind.REPLY}
-    assert BODY.strip() in InboundMessage.objects.get(mailbox=thread.mailbox, uid=2).text
+    assert dict(kept.values_list("uid", "kind")) == {3: MessageKind.AUTO_REPLY, 4: MessageKind.REPLY}
+    assert set(kept.values_list("match_method", "enrollment")) == {(MatchMethod.SENDER, thread.enrollment.pk)}
+    assert BODY.strip() in kept.get(uid=4).text
 
 
-def test_mail_without_a_message_id_is_keyed_by_a_hash_of_the_whole_message(stack, thread):
-    append(stack, thread.mailbox.email, _stranger(thread, message_id=False))
+def test_mail_without_a_message_id_is_keyed_by_a_hash_of_the_whole_message(stack, thread, read_whole):
+    append(stack, thread.mailbox.email, _stranger(thread, message_id=False),
+           _reply_without_message_id(thread, "Sure, send it over.\n"))  # fmt: skip
 
-    mailbox_sync(thread.mailbox.pk)
+    result = mailbox_sync(thread.mailbox.pk)
 
+    assert (result.stored, result.unrelated) == (1, 1)  # the stranger's is not about our threads
     inbound = InboundMessage.objects.get(mailbox=thread.mailbox)
+    assert (inbound.uid, inbound.match_method, inbound.message_id) == (2, MatchMethod.IN_REPLY_TO, "")
     whole = _server_bytes(stack, thread.mailbox.email, inbound.uid)
     assert inbound.dedupe_key == "sha256:" + hashlib.sha256(whole).hexdigest()
+    assert read_whole == [2]  # the stranger's could be about nothing of ours, whatever its body says
 
 
 def test_both_reads_leave_every_flag_alone(stack, thread):
@@ -158,6 +194,7 @@ def test_both_reads_leave_every_flag_alone(stack, thread):
 def test_undecodable_header_bytes_are_stored_replaced_not_refused(stack, thread):
     raw = (b"From: J\xe4ne \xff <jane@elsewhere.test>\r\nTo: " + thread.mailbox.email.encode() + b"\r\n"
            b"Subject: Caf\xe9 \xff\xfe\r\nMessage-ID: <undecodable@elsewhere.test>\r\n"
+           b"In-Reply-To: " + thread.sent.message_id.encode() + b"\r\n"
            b"Date: Sat, 21 Nov 2026 10:00:00 +0000\r\n\r\nHello.\r\n")  # fmt: skip
     append(stack, thread.mailbox.email, raw)
 
@@ -165,4 +202,5 @@ def test_undecodable_header_bytes_are_stored_replaced_not_refused(stack, thread)
 
     assert (result.stored, result.error) == (1, "")
     inbound = InboundMessage.objects.get(mailbox=thread.mailbox)
+    assert (inbound.match_method, inbound.enrollment) == (MatchMethod.IN_REPLY_TO, thread.enrollment)
     assert inbound.subject.startswith("Caf") and inbound.from_address == "jane@elsewhere.test"
