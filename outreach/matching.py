@@ -83,6 +83,11 @@ def candidates(raw: bytes) -> Candidates:
 class BatchLookup:
     """Our messages, enrollments by token and running enrollments by address, for one batch."""
 
+    # The domains our Message-IDs are written under (every mailbox's address domain: see
+    # headers.make_message_id): an ID under any other domain is not ours and is not looked up,
+    # which keeps a batch's query to the IDs that could be (most IDs in a batch are other
+    # people's own). None: every ID is looked up.
+    id_domains: frozenset[str] | None = None
     ours: dict[str, OurMessage] = field(default_factory=dict)
     by_token: dict[str, Enrollment] = field(default_factory=dict)
     by_address: dict[str, Enrollment] = field(default_factory=dict)
@@ -115,7 +120,8 @@ def lookup_batch(found: Sequence[Candidates], lookup: BatchLookup | None = None)
 
 def lookup_message_ids(lookup: BatchLookup, ids: Iterable[str]) -> None:
     """Add those of ``ids`` that are our Message-IDs, with their enrollments, to ``lookup``."""
-    wanted = set(ids) - lookup.asked_ids
+    domains = lookup.id_domains
+    wanted = {i for i in ids if domains is None or _id_domain(i) in domains} - lookup.asked_ids
     lookup.asked_ids |= wanted
     if not wanted:
         return
@@ -127,6 +133,11 @@ def lookup_message_ids(lookup: BatchLookup, ids: Iterable[str]) -> None:
     missing = {m.enrollment_id for m in found if m.enrollment_id and m.enrollment_id not in lookup.enrollments}
     if missing:
         lookup.enrollments.update(Enrollment.objects.select_related("contact", "sequence").in_bulk(missing))
+
+
+def _id_domain(message_id: str) -> str:
+    """``<left@Right.Example>`` → ``right.example``."""
+    return message_id.rpartition("@")[2].rstrip(">").lower()
 
 
 def _one_parameter(values: set[str]) -> RawSQL:

@@ -143,6 +143,7 @@ class _Context:
 
     mailbox: Mailbox
     our_addresses: frozenset[str]
+    id_domains: frozenset[str]  # of our Message-IDs (BatchLookup.id_domains)
     batch_size: int
     max_bytes: int
 
@@ -163,9 +164,11 @@ def mailbox_sync(mailbox_id: int, *, batch_size: int | None = None) -> SyncResul
         if not locked:
             result.skipped = "another sync of this mailbox is running"
             return result
+        our_addresses = frozenset(e.lower() for e in Mailbox.objects.values_list("email", flat=True))
         context = _Context(
             mailbox=mailbox,
-            our_addresses=frozenset(e.lower() for e in Mailbox.objects.values_list("email", flat=True)),
+            our_addresses=our_addresses,
+            id_domains=frozenset(address.rpartition("@")[2] for address in our_addresses),
             batch_size=batch_size or settings.LINKCRM_IMAP_BATCH,
             max_bytes=settings.LINKCRM_IMAP_MAX_MESSAGE_BYTES,
         )
@@ -363,7 +366,8 @@ def _fetch_batch(
     """
     if not heads:
         return []
-    lookup = BatchLookup()  # shared by both reads: the second asks the database only what is new
+    # Shared by both reads: the second asks the database only what is new.
+    lookup = BatchLookup(id_domains=context.id_domains)
     prepared = _prepare(context, folder, heads, result, lookup)
     wanted = [p.fetched.uid for p in prepared if p.needs_body]
     bodies = _waited(reads.messages(wanted, max_bytes=context.max_bytes), result) if wanted else []
