@@ -359,10 +359,10 @@ def _fetch_batch(
 ) -> list[_Prepared]:
     """A batch judged from its ``heads``, then whole messages only where the body matters; in UID order.
 
-    The headers decide (``_needs_body``): mail tied to one of our threads, anything shaped
-    like a bounce, report or out-of-office, and mail without a Message-ID are fetched whole
-    (one more FETCH for all of them) and judged again from their full text. The rest — most
-    of a mailbox, with no consequence whatever it says — is judged from its headers.
+    The headers decide: mail they show is not about our threads (``_plainly_unrelated``) —
+    most of a mailbox — is skipped without being fetched whole. Mail tied to one of our
+    threads and anything shaped like a bounce, report or out-of-office (``_needs_body``) is
+    fetched whole (one more FETCH for all of them) and judged from its full text.
     """
     if not heads:
         return []

@@ -331,6 +331,32 @@ def test_a_malformed_message_is_stored_as_unknown_and_the_sync_goes_on(stack, th
     assert MailboxFolder.objects.get(mailbox=thread.mailbox, name="INBOX").last_uid == 3
 
 
+def test_a_reply_is_tied_by_our_message_id_only_under_our_mailboxes_domains(stack, thread):
+    # The mailbox's address moved to another domain after our first message went out: our
+    # Message-IDs are looked up under our mailboxes' domains only, so the reply's In-Reply-To
+    # is not found; the thread token inside it still ties the reply to its thread.
+    moved = thread.mailbox.email.replace("@", "@moved-")
+    type(thread.mailbox).objects.filter(pk=thread.mailbox.pk).update(email=moved)
+    append(stack, thread.mailbox.email, reply_to(thread.sent, "Happy to look.\n"))
+
+    mailbox_sync(thread.mailbox.pk)
+
+    inbound = InboundMessage.objects.get(mailbox=thread.mailbox)
+    assert (inbound.match_method, inbound.enrollment, inbound.matched_message_id) == (
+        MatchMethod.TOKEN, thread.enrollment, None)
+    assert _refreshed(thread).prospect.stage == Stage.REPLY_RECEIVED
+
+
+def test_a_reply_to_our_message_is_tied_by_its_in_reply_to(stack, thread):
+    append(stack, thread.mailbox.email, reply_to(thread.sent, "Happy to look.\n"))
+
+    mailbox_sync(thread.mailbox.pk)
+
+    inbound = InboundMessage.objects.get(mailbox=thread.mailbox)
+    assert (inbound.match_method, inbound.enrollment, inbound.matched_message_id) == (
+        MatchMethod.IN_REPLY_TO, thread.enrollment, thread.sent.pk)
+
+
 def test_a_reply_without_thread_headers_is_matched_by_its_sender(stack, thread):
     append(stack, thread.mailbox.email, reply_to(thread.sent, "Hi, got your note.\n", threaded="no"))
 
