@@ -24,7 +24,7 @@ def _answers(msg) -> list[object]:
     """Everything the classifier asks of a message and its parts."""
     answers: list[object] = [readable_text(msg)]
     for part in msg.walk():
-        names = sorted({name.lower() for name in part.keys()})
+        names = sorted({name.lower() for name in part})
         answers += [part.get_content_type(), part.get_content_maintype(), part.get_param("charset"),
                     part.get_param("boundary", "none"), part.get_param("report-type", failobj="absent"),
                     [(name, header_values(part, name)) for name in names]]  # fmt: skip
