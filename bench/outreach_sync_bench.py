@@ -11,10 +11,11 @@ up Django) does, on the running local stack:
 2. times a bare imapclient read over one connection: EXAMINE, UID SEARCH, one FETCH of
    every message's headers (``BODY.PEEK[HEADER]``, size, date: what the syncer reads of
    every message) — three times, two before and one after the sync, and takes the median;
-3. times ``mailbox_sync`` of the same mailbox: batched header FETCH, a second FETCH of the
-   whole messages whose headers say the body matters (replies to our threads, bounces,
-   auto-replies), classification, thread matching, bulk insert per batch, automation for
-   the replies;
+3. times ``mailbox_sync`` of the same mailbox: batched header FETCH (on a thread of its
+   own, the next batch read while this one is judged), a second FETCH of the whole messages
+   whose headers say the body matters (replies to our threads, bounces, auto-replies),
+   classification, thread matching, storing the messages about our threads (the others
+   are counted and skipped, as in every sync), automation for the replies;
 4. returns (sync seconds / bare seconds, messages per second of the sync) and prints the
    sync's own split (IMAP, classification, matching, storing).
 
