@@ -499,6 +499,40 @@ def test_a_missing_folder_is_reported_and_the_others_still_sync(stack, thread):
     assert MailboxFolder.objects.get(mailbox=thread.mailbox, name="Nope").last_error
 
 
+def test_a_connection_lost_while_the_next_batch_is_read_keeps_what_was_stored(stack, alice, thread, monkeypatch):
+    second = start_thread(thread.mailbox, make_project("More", alice), "example.com", by=alice)
+    append(stack, thread.mailbox.email, reply_to(thread.sent), reply_to(second.sent))
+    from outreach.services import inbox
+
+    real_fetch_headers, real_store = inbox.fetch_headers, inbox._store_batch
+    events: list[object] = []
+
+    def dropped_on_the_second_batch(client, uids):
+        events.append(list(uids))
+        if len(events) == 2:
+            raise OSError("connection reset by peer")
+        return real_fetch_headers(client, uids)
+
+    monkeypatch.setattr(inbox, "fetch_headers", dropped_on_the_second_batch)
+    monkeypatch.setattr(inbox, "_store_batch", lambda *args: events.append("store") or real_store(*args))
+    result = mailbox_sync(thread.mailbox.pk, batch_size=1)
+
+    # The second batch's headers were asked for before the first batch was stored (in the
+    # background, while it was judged); the lost connection surfaced after that store.
+    assert events == [[1], [2], "store"]
+    assert (result.fetched, result.stored) == (1, 1)
+    assert "connection reset by peer" in result.folders[0].error
+    assert MailboxFolder.objects.get(mailbox=thread.mailbox, name="INBOX").last_uid == 1
+    assert _refreshed(thread).prospect.stage == Stage.REPLY_RECEIVED
+    monkeypatch.setattr(inbox, "fetch_headers", real_fetch_headers)
+    monkeypatch.setattr(inbox, "_store_batch", real_store)
+
+    again = mailbox_sync(thread.mailbox.pk)  # the next sync picks up where this one stopped
+
+    assert (again.fetched, again.stored, again.error) == (1, 1, "")
+    assert _refreshed(second).prospect.stage == Stage.REPLY_RECEIVED
+
+
 class Crash(BaseException):
     """A worker killed mid-batch (not an Exception: nothing in the syncer may swallow it)."""
 
