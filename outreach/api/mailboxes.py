@@ -60,6 +60,7 @@ class ConnectionReportSerializer(serializers.Serializer):
     imap_message = serializers.CharField()
     folders = serializers.ListField(child=serializers.CharField())
     auth_failed = serializers.BooleanField()
+    warnings = serializers.ListField(child=serializers.CharField())
 
 
 class PauseSerializer(serializers.Serializer):

@@ -51,6 +51,8 @@ class ConnectionReport:
     imap_message: str = ""
     folders: list[str] = field(default_factory=list)
     auth_failed: bool = False
+    # What the folder list says is wrong with the mailbox's settings (see _folder_warnings).
+    warnings: list[str] = field(default_factory=list)
 
 
 def validate_timezone(name: str) -> str:
@@ -146,6 +148,36 @@ def mailbox_test_connection(mailbox: Mailbox, *, timeout: float = TEST_TIMEOUT) 
     return report
 
 
+def _special_sent(listed: list[tuple[tuple[bytes, ...], bytes, str]]) -> list[str]:
+    """The folders the server marks as its Sent folder (RFC 6154 ``\\Sent`` attribute)."""
+    return [str(name) for flags, _delim, name in listed if any(f.lower() == b"\\sent" for f in flags)]
+
+
+def _folder_warnings(mailbox: Mailbox, folders: list[str], special_sent: list[str]) -> list[str]:
+    """What the server's folders say is wrong with the mailbox's folder settings.
+
+    A watched folder that does not exist is never read. The Sent folder is where a message
+    in doubt is looked for (and where copies are filed when the server does not file them):
+    if it does not exist, such a message can never be confirmed. When the server names its
+    own Sent folder and it is another one, the setting is probably wrong.
+    """
+    warnings = [
+        f"Watched folder “{name}” is not on the server: its mail will not be read."
+        for name in mailbox.watch_folders or ["INBOX"]
+        if name not in folders and name.upper() != "INBOX"
+    ]
+    sent = mailbox.sent_folder
+    if sent and sent not in folders:
+        warnings.append(
+            f"Sent folder “{sent}” is not on the server: a message whose delivery is in doubt cannot be "
+            "confirmed there (it is marked failed, never resent)"
+            + ("." if mailbox.server_saves_sent else ", and copies of sent mail cannot be filed there.")
+        )
+    elif sent and special_sent and sent not in special_sent:
+        warnings.append(f"The server marks “{special_sent[0]}” as its Sent folder, not “{sent}”.")
+    return warnings
+
+
 def _test_imap(mailbox: Mailbox, report: ConnectionReport, timeout: float) -> None:
     try:
         client = imap_connect(mailbox, timeout=timeout)
@@ -156,9 +188,11 @@ def _test_imap(mailbox: Mailbox, report: ConnectionReport, timeout: float) -> No
         report.imap_ok, report.imap_message = False, str(exc) or type(exc).__name__
         return
     try:
-        report.folders = sorted(str(name) for _flags, _delim, name in client.list_folders())
+        listed = client.list_folders()
+        report.folders = sorted(str(name) for _flags, _delim, name in listed)
         report.imap_ok = True
         report.imap_message = f"Logged in to {mailbox.imap_host}:{mailbox.imap_port}."
+        report.warnings = _folder_warnings(mailbox, report.folders, _special_sent(listed))
     except Exception as exc:  # noqa: BLE001 (a test reports every failure; it never raises)
         report.imap_ok, report.imap_message = False, f"Listing folders failed: {type(exc).__name__}"
     finally:

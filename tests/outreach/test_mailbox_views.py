@@ -6,6 +6,7 @@ import pytest
 
 from outreach.choices import MailboxStatus
 from outreach.models import Mailbox
+from outreach.services.mailboxes import mailbox_test_connection
 from outreach.services.transitions import mailbox_pause
 from tests.outreach.world import sandbox_mailbox, unique_address
 
@@ -92,6 +93,27 @@ def test_the_connection_test_logs_in_to_smtp_and_imap_and_lists_folders(stack, a
     page = client_for(alice).post(f"/outreach/mailboxes/{mailbox.pk}/test/").content.decode()
     assert 'data-smtp="ok"' in page and 'data-imap="ok"' in page
     assert "<li>INBOX</li>" in page
+
+
+@pytest.mark.mail
+def test_the_connection_test_warns_of_folders_the_server_does_not_have(stack, alice, client_for):
+    mailbox = sandbox_mailbox(stack, alice, watch_folders=["INBOX", "Replies"], sent_folder="Sent Items")
+    page = client_for(alice).post(f"/outreach/mailboxes/{mailbox.pk}/test/").content.decode()
+    assert 'id="folder-warnings"' in page
+    assert "Watched folder “Replies” is not on the server" in page
+    assert "Sent folder “Sent Items” is not on the server" in page
+    assert "copies of sent mail cannot be filed there" not in page  # the sandbox files sent mail itself
+
+
+@pytest.mark.mail
+def test_the_connection_test_names_the_servers_own_sent_folder(stack, alice):
+    mailbox = sandbox_mailbox(stack, alice, sent_folder="INBOX", server_saves_sent=False)
+    assert mailbox_test_connection(mailbox).warnings == ["The server marks “Sent” as its Sent folder, not “INBOX”."]
+    mailbox.sent_folder = "Sent"
+    assert mailbox_test_connection(mailbox).warnings == []
+    mailbox.sent_folder = "Outbox"
+    (warning,) = mailbox_test_connection(mailbox).warnings
+    assert warning.startswith("Sent folder “Outbox” is not on the server") and "cannot be filed there" in warning
 
 
 @pytest.mark.mail

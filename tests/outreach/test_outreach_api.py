@@ -65,6 +65,7 @@ def test_mailbox_connection_test_over_the_api(stack, alice):
     mailbox = sandbox_mailbox(stack, alice)
     report = api(alice).post(f"/api/outreach/mailboxes/{mailbox.pk}/test/").json()
     assert report["smtp_ok"] is True and report["imap_ok"] is True and "INBOX" in report["folders"]
+    assert report["warnings"] == []
 
 
 def test_templates_admins_write_staff_read_and_preview(admin_user, alice):
