@@ -18,7 +18,7 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -37,41 +37,13 @@ from audit.forms import (
 from audit.importers.base import ImportRefused
 from audit.models import LinkImport, Site
 from audit.retention import PENDING_DIR
+from audit.site_layout import render_site_tab, site_or_404
 from linkcrm.choices import Role
 from linkcrm.lib.domains import DomainError
 from linkcrm.lib.redirects import safe_next
-from linkcrm.permissions import has_role, role_required
+from linkcrm.permissions import role_required
 
-TABS: tuple[tuple[str, str], ...] = (
-    ("overview", "Overview"),
-    ("refdomains", "Referring domains"),
-    ("anchors", "Anchors"),
-    ("new-lost", "New & lost"),
-    ("geo", "TLDs & countries"),
-    ("top-pages", "Top pages"),
-    ("ip-subnets", "IP diversity"),
-    ("imports", "Imports"),
-    ("toxicity", "Toxicity audit"),
-    ("disavow", "Disavow"),
-)
 PENDING_SESSION_KEY = "audit_pending_uploads"
-
-
-def _site(pk: int) -> Site:
-    return get_object_or_404(Site, pk=pk)
-
-
-def _render_tab(
-    request: HttpRequest, site: Site, tab: str, template: str, *, status: int = 200, **context: Any
-) -> HttpResponse:
-    """Render one profile tab inside the site layout (header, tabs, role-dependent buttons)."""
-    tabs = [(key, label, reverse(f"audit:site-{key}", args=[site.pk])) for key, label in TABS]
-    base = {
-        "site": site, "tabs": tabs, "tab": tab,
-        "can_upload": has_role(request.user, Role.OUTREACH),
-        "can_delete": has_role(request.user, Role.MANAGER),
-    }
-    return render(request, template, {**base, **context}, status=status)
 
 
 # --- sites ----------------------------------------------------------------------------------
@@ -104,7 +76,7 @@ def site_add(request: HttpRequest) -> HttpResponse:
 @require_POST
 def site_terms(request: HttpRequest, pk: int) -> HttpResponse:
     """Change the brand and money terms that the anchor categories are judged against."""
-    site = _site(pk)
+    site = site_or_404(pk)
     form = SiteTermsForm(request.POST)
     if form.is_valid():
         services.site_update_terms(site_pk=site.pk, **form.cleaned_data)
@@ -118,7 +90,7 @@ def site_terms(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def site_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm, then delete a site with all its links, referring domains and imports."""
-    site = _site(pk)
+    site = site_or_404(pk)
     if request.method == "POST":
         domain = site.domain
         try:
@@ -137,13 +109,13 @@ def site_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Role.OUTREACH)
 def site_overview(request: HttpRequest, pk: int) -> HttpResponse:
-    site = _site(pk)
+    site = site_or_404(pk)
     overview = selectors.site_overview(site)
     histograms = _authority_charts(overview.authority)
     link_types = [(LinkType(value).label, count) for value, count in overview.link_types.items() if count]
     rels = [("Follow", overview.follow), ("Nofollow", overview.nofollow), ("UGC", overview.ugc),
             ("Sponsored", overview.sponsored)]
-    return _render_tab(
+    return render_site_tab(
         request, site, "overview", "audit/site_overview.html", overview=overview, histograms=histograms,
         link_types=link_types, rels=rels,
         link_type_chart=charts.hbar_chart(link_types, title="Live links by type"),
@@ -166,14 +138,14 @@ def _authority_charts(authority: dict[str, list[int]]) -> list[tuple[str, str]]:
 
 @role_required(Role.OUTREACH)
 def site_refdomains(request: HttpRequest, pk: int) -> HttpResponse:
-    site = _site(pk)
+    site = site_or_404(pk)
     form = RefDomainFilterForm.from_query(request.GET)
     form.is_valid()  # invalid filters are reported and ignored, the valid ones still apply
     query = form.to_query()
     page = selectors.refdomain_page(site, query)
     params = request.GET.copy()
     params.pop("page", None)
-    return _render_tab(
+    return render_site_tab(
         request, site, "refdomains", "audit/site_refdomains.html", form=form, page=page, query=query,
         columns=_sort_links(query.sort), filter_params=params.urlencode(),
         sort_params=_without(request, "sort", "page"),
@@ -216,14 +188,14 @@ def _without(request: HttpRequest, *names: str) -> str:
 
 @role_required(Role.OUTREACH)
 def site_anchors(request: HttpRequest, pk: int) -> HttpResponse:
-    site = _site(pk)
+    site = site_or_404(pk)
     category = request.GET.get("category") or None
     if category not in CATEGORY_LABELS:
         category = None
     profile = selectors.anchor_profile(site, category=category, limit=200)
     chart = charts.hbar_chart([(share.label, share.backlinks) for share in profile.categories],
                               title="Live links by anchor category")
-    return _render_tab(
+    return render_site_tab(
         request, site, "anchors", "audit/site_anchors.html", profile=profile, chart=chart, category=category,
         categories=[(key, CATEGORY_LABELS[key]) for key in CATEGORY_ORDER],
         terms_form=SiteTermsForm(initial={"brand_terms": site.brand_terms, "money_terms": site.money_terms}),
@@ -232,11 +204,11 @@ def site_anchors(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Role.OUTREACH)
 def site_new_lost(request: HttpRequest, pk: int) -> HttpResponse:
-    site = _site(pk)
+    site = site_or_404(pk)
     period = "month" if request.GET.get("period") == "month" else "week"
     links = selectors.new_lost_series(site, period=period)
     domains = selectors.new_lost_series(site, period=period, of="refdomains")
-    return _render_tab(
+    return render_site_tab(
         request, site, "new-lost", "audit/site_new_lost.html", period=period, links=links, domains=domains,
         links_chart=_new_lost_chart(links, f"New and lost backlinks per {period}"),
         domains_chart=_new_lost_chart(domains, f"New and lost referring domains per {period}"),
@@ -250,10 +222,10 @@ def _new_lost_chart(series: selectors.NewLostSeries, title: str) -> str:
 
 @role_required(Role.OUTREACH)
 def site_geo(request: HttpRequest, pk: int) -> HttpResponse:
-    site = _site(pk)
+    site = site_or_404(pk)
     tlds, other_tlds = selectors.tld_distribution(site)
     countries, other_countries = selectors.country_distribution(site)
-    return _render_tab(
+    return render_site_tab(
         request, site, "geo", "audit/site_geo.html", tlds=tlds, other_tlds=other_tlds, countries=countries,
         other_countries=other_countries,
         tld_chart=charts.hbar_chart([(s.value or "unknown", s.count) for s in tlds[:15]],
@@ -265,10 +237,10 @@ def site_geo(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Role.OUTREACH)
 def site_top_pages(request: HttpRequest, pk: int) -> HttpResponse:
-    site = _site(pk)
+    site = site_or_404(pk)
     sort = "backlinks" if request.GET.get("sort") == "backlinks" else "refdomains"
     page = selectors.top_pages(site, sort=sort, page=_int(request.GET.get("page"), 1))
-    return _render_tab(request, site, "top-pages", "audit/site_top_pages.html", page=page, sort=sort)
+    return render_site_tab(request, site, "top-pages", "audit/site_top_pages.html", page=page, sort=sort)
 
 
 def _int(text: str | None, default: int) -> int:
@@ -280,9 +252,9 @@ def _int(text: str | None, default: int) -> int:
 
 @role_required(Role.OUTREACH)
 def site_ip_subnets(request: HttpRequest, pk: int) -> HttpResponse:
-    site = _site(pk)
+    site = site_or_404(pk)
     diversity = selectors.ip_diversity(site, min_domains=max(2, _int(request.GET.get("min"), 2)))
-    return _render_tab(request, site, "ip-subnets", "audit/site_ip_subnets.html", diversity=diversity)
+    return render_site_tab(request, site, "ip-subnets", "audit/site_ip_subnets.html", diversity=diversity)
 
 
 # --- imports --------------------------------------------------------------------------------
@@ -297,8 +269,8 @@ def _semrush_configured() -> bool:
 @role_required(Role.OUTREACH)
 def site_imports(request: HttpRequest, pk: int) -> HttpResponse:
     """Import history of a site, with the upload form (and the Semrush pull when configured)."""
-    site = _site(pk)
-    return _render_tab(request, site, "imports", "audit/site_imports.html", form=UploadForm(),
+    site = site_or_404(pk)
+    return render_site_tab(request, site, "imports", "audit/site_imports.html", form=UploadForm(),
                        **_import_history_context(site))
 
 
@@ -306,10 +278,10 @@ def site_imports(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def import_upload(request: HttpRequest, pk: int) -> HttpResponse:
     """Store the upload and queue its import; an unknown header leads to the column-mapping step."""
-    site = _site(pk)
+    site = site_or_404(pk)
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
-        return _render_tab(request, site, "imports", "audit/site_imports.html", status=400, form=form,
+        return render_site_tab(request, site, "imports", "audit/site_imports.html", status=400, form=form,
                            **_import_history_context(site))
     upload: UploadedFile = form.cleaned_data["file"]
     full_snapshot = form.cleaned_data["full_snapshot"]
@@ -343,7 +315,7 @@ def _refused_upload(
         preview = None
     if preview is None or upload.size > getattr(settings, "LINKCRM_IMPORT_MAX_BYTES", upload.size):
         form.add_error("file", f"The file was refused: {refusal}")
-        return _render_tab(request, site, "imports", "audit/site_imports.html", status=400, form=form,
+        return render_site_tab(request, site, "imports", "audit/site_imports.html", status=400, form=form,
                            **_import_history_context(site))
     token = _stash_upload(request, site, upload, full_snapshot)
     messages.info(request, f"{upload.name} is not an export LinkCRM recognises ({refusal.message}). "
@@ -388,7 +360,7 @@ def _drop_pending(request: HttpRequest, token: str) -> None:
 @require_http_methods(["GET", "POST"])
 def import_map(request: HttpRequest, pk: int, token: str) -> HttpResponse:
     """Step two for an unknown header: map header cells to fields, then create the import."""
-    site = _site(pk)
+    site = site_or_404(pk)
     entry = _pending(request, site, token)
     with default_storage.open(entry["path"], "rb") as stream:
         preview = selectors.upload_preview(stream)
@@ -410,7 +382,7 @@ def import_map(request: HttpRequest, pk: int, token: str) -> HttpResponse:
             _drop_pending(request, token)
             messages.success(request, f"{link_import.file_name} is queued for import with your mapping.")
             return redirect("audit:import-detail", site_pk=site.pk, pk=link_import.pk)
-    return _render_tab(
+    return render_site_tab(
         request, site, "imports", "audit/import_map.html", form=form, preview=preview,
         file_name=entry["name"],
         backlink_fields=form.group(ImportKind.BACKLINKS), refdomain_fields=form.group(ImportKind.REFDOMAINS),
@@ -422,7 +394,7 @@ def import_map(request: HttpRequest, pk: int, token: str) -> HttpResponse:
 @require_POST
 def semrush_pull(request: HttpRequest, pk: int) -> HttpResponse:
     """Queue a pull of the site's backlinks from the Semrush API (only when a key is configured)."""
-    site = _site(pk)
+    site = site_or_404(pk)
     form = SemrushPullForm(request.POST)
     if not _semrush_configured():
         messages.error(request, "No Semrush API key is configured.")
@@ -456,7 +428,7 @@ def import_detail(request: HttpRequest, site_pk: int, pk: int) -> HttpResponse:
     """One import: live progress while it runs, then its counts and row-numbered error report."""
     link_import = _import(site_pk, pk)
     errors = selectors.import_row_errors(link_import)
-    return _render_tab(
+    return render_site_tab(
         request, link_import.site, "imports", "audit/import_detail.html", link_import=link_import,
         progress=selectors.import_progress(link_import, now=timezone.now()), errors=errors[:ERRORS_SHOWN],
         errors_total=len(errors),

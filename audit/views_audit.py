@@ -22,7 +22,7 @@ from audit.audit_forms import DecisionForm, DisavowUploadForm, FindingsFilterFor
 from audit.choices import ToxicityRunStatus
 from audit.disavow import DisavowRefused, Severity, diff_disavow
 from audit.models import DisavowVersion, Site
-from audit.views import _render_tab, _site
+from audit.site_layout import render_site_tab, site_or_404
 from linkcrm.choices import Role
 from linkcrm.lib.redirects import safe_next
 from linkcrm.permissions import has_role, role_required
@@ -33,12 +33,12 @@ from linkcrm.permissions import has_role, role_required
 @role_required(Role.OUTREACH)
 def site_toxicity(request: HttpRequest, pk: int) -> HttpResponse:
     """Scored referring domains or links, worst first, with markers, reasons, status and actions."""
-    site = _site(pk)
+    site = site_or_404(pk)
     form = FindingsFilterForm(request.GET)
     query = form.to_query()
     params = request.GET.copy()
     params.pop("page", None)
-    return _render_tab(
+    return render_site_tab(
         request, site, "toxicity", "audit/site_toxicity.html", form=form, query=query,
         page=audit_selectors.findings_page(site, query), summary=audit_selectors.audit_summary(site),
         filter_params=params.urlencode(), can_review=has_role(request.user, Role.MANAGER),
@@ -55,7 +55,7 @@ def _bands() -> list[tuple[str, int, int]]:
 @require_POST
 def toxicity_rerun(request: HttpRequest, pk: int) -> HttpResponse:
     """Queue a fresh scoring of the site (the worker publishes its progress on the page)."""
-    site = _site(pk)
+    site = site_or_404(pk)
     toxicity.toxicity_run_queue(site=site, requested_by=request.user)
     messages.success(request, "The audit is queued: scores refresh when it finishes.")
     return redirect("audit:site-toxicity", pk=site.pk)
@@ -64,7 +64,7 @@ def toxicity_rerun(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.OUTREACH)
 def toxicity_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """The latest run's progress fragment (htmx polls it while the run is queued or running)."""
-    site = _site(pk)
+    site = site_or_404(pk)
     run = audit_selectors.latest_run(site)
     response = render(request, "audit/_toxicity_run.html", {"site": site, "run": run})
     if run and run.status not in (ToxicityRunStatus.QUEUED, ToxicityRunStatus.RUNNING) and request.headers.get(
@@ -78,7 +78,7 @@ def toxicity_progress(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
     """Record a decision (with why) on the ticked referring domains and links."""
-    site = _site(pk)
+    site = site_or_404(pk)
     form = DecisionForm(request.POST)
     back = safe_next(request, reverse("audit:site-toxicity", args=[site.pk]))
     if not form.is_valid():
@@ -102,7 +102,7 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _disavow_page(request: HttpRequest, site: Site, *, status: int = 200, **context: Any) -> HttpResponse:
     versions = audit_selectors.disavow_versions(site)
-    return _render_tab(
+    return render_site_tab(
         request, site, "disavow", "audit/site_disavow.html", status=status,
         entries=audit_selectors.disavow_entries(site), removed=audit_selectors.disavow_entries(site, removed=True)[:50],
         versions=versions, can_manage=has_role(request.user, Role.MANAGER),
@@ -113,14 +113,14 @@ def _disavow_page(request: HttpRequest, site: Site, *, status: int = 200, **cont
 @role_required(Role.OUTREACH)
 def site_disavow(request: HttpRequest, pk: int) -> HttpResponse:
     """The site's disavow list (with who added what and why), import, export, versions, diff."""
-    return _disavow_page(request, _site(pk))
+    return _disavow_page(request, site_or_404(pk))
 
 
 @role_required(Role.MANAGER)
 @require_POST
 def disavow_import(request: HttpRequest, pk: int) -> HttpResponse:
     """Import an existing disavow file; on errors (or unconfirmed warnings) show them line by line."""
-    site = _site(pk)
+    site = site_or_404(pk)
     form = DisavowUploadForm(request.POST, request.FILES)
     if not form.is_valid():
         return _disavow_page(request, site, status=400, upload_form=form)
@@ -148,7 +148,7 @@ def _download(version: DisavowVersion) -> HttpResponse:
 @require_POST
 def disavow_export(request: HttpRequest, pk: int) -> HttpResponse:
     """Store the current list as a new version and download it (refused past Google's limits)."""
-    site = _site(pk)
+    site = site_or_404(pk)
     try:
         version = review.disavow_export(site=site, user=request.user)
     except DisavowRefused as exc:
@@ -167,16 +167,16 @@ def _version(site: Site, number: str | int | None) -> DisavowVersion:
 @role_required(Role.OUTREACH)
 def disavow_version_download(request: HttpRequest, site_pk: int, pk: int) -> HttpResponse:
     """One stored version, exactly as it was exported."""
-    return _download(_version(_site(site_pk), pk))
+    return _download(_version(site_or_404(site_pk), pk))
 
 
 @role_required(Role.OUTREACH)
 def disavow_diff(request: HttpRequest, pk: int) -> HttpResponse:
     """Entries added and removed between two versions (``?a=`` older, ``?b=`` newer), and the text diff."""
-    site = _site(pk)
+    site = site_or_404(pk)
     old, new = _version(site, request.GET.get("a")), _version(site, request.GET.get("b"))
     diff = diff_disavow(old.content, new.content, old_label=f"version {old.number}", new_label=f"version {new.number}")
-    return _render_tab(request, site, "disavow", "audit/disavow_diff.html", old=old, new=new, diff=diff,
+    return render_site_tab(request, site, "disavow", "audit/disavow_diff.html", old=old, new=new, diff=diff,
                        versions=audit_selectors.disavow_versions(site))  # fmt: skip
 
 
@@ -184,7 +184,7 @@ def disavow_diff(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def disavow_entry_remove(request: HttpRequest, site_pk: int, pk: int) -> HttpResponse:
     """Take one entry off the list (kept in the history with who and when)."""
-    site = _site(site_pk)
+    site = site_or_404(site_pk)
     if review.disavow_entry_remove(site=site, entry_id=pk, user=request.user, reason=request.POST.get("reason", "")):
         messages.success(request, "The entry is off the list; export a new version to tell Google.")
     else:
