@@ -47,23 +47,23 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
 from outreach.choices import MailboxStatus, MatchMethod, MessageKind, StopReason
-from outreach.classify import Classification, body_may_matter, classify_headers, classify_message
+from outreach.classify import Classification, classify_headers, classify_message
 from outreach.connections import MailboxAuthError, MailboxConnectError, imap_connect
 from outreach.imap import FetchedMessage, fetch_headers, fetch_messages, folder_examine, uids_after
 from outreach.inbound import RowFacts, block_facts, message_facts
-from outreach.mailparts import HeaderBlock, first_address, parse_message
+from outreach.mailparts import parse_message
 from outreach.matching import (
     BatchLookup,
     Candidates,
     Match,
     addresses_to_look_up,
-    candidates,
     lookup_addresses,
     lookup_batch,
     lookup_message_ids,
     match_message,
 )
 from outreach.models import Enrollment, InboundMessage, Mailbox, MailboxFolder
+from outreach.screening import Screened, screen
 from outreach.services import automation
 from outreach.services.transitions import enrollment_pause_until, mailbox_pause
 
@@ -317,19 +317,23 @@ class _BackgroundReads:
     An IMAP connection answers one command at a time, and while the server prepares an
     answer this process would wait idle; with the FETCHes on their own thread, the server
     reads the next batch from disk while this one is judged and stored, so its work and
-    ours overlap instead of taking turns (about a sixth of a 10,000-message sync). Only this
-    thread touches the connection until ``_reads_in_background`` ends.
+    ours overlap instead of taking turns (about a sixth of a 10,000-message sync). The thread
+    also gives each message its first look (``outreach.screening``: pure work on its bytes),
+    which it does while the main thread waits on the database. Only this thread touches the
+    connection until ``_reads_in_background`` ends.
     """
 
     def __init__(self, client: IMAPClient, pool: ThreadPoolExecutor) -> None:
         self._client = client
         self._pool = pool
 
-    def headers(self, uids: list[int]) -> Future[list[FetchedMessage]]:
-        return self._pool.submit(fetch_headers, self._client, uids)
+    def headers(self, uids: list[int]) -> Future[list[Screened]]:
+        """The header blocks of ``uids``, each given its first look (``screening``) on this thread too."""
+        return self._pool.submit(lambda: screen(fetch_headers(self._client, uids)))
 
-    def messages(self, uids: list[int], *, max_bytes: int) -> Future[list[FetchedMessage]]:
-        return self._pool.submit(fetch_messages, self._client, uids, max_bytes=max_bytes)
+    def messages(self, uids: list[int], *, max_bytes: int) -> Future[list[Screened]]:
+        """The whole messages ``uids`` (their first ``max_bytes``), each given its first look."""
+        return self._pool.submit(lambda: screen(fetch_messages(self._client, uids, max_bytes=max_bytes)))
 
 
 @contextlib.contextmanager
@@ -343,7 +347,7 @@ def _reads_in_background(client: IMAPClient) -> Iterator[_BackgroundReads]:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _waited(future: Future[list[FetchedMessage]] | None, result: SyncResult) -> list[FetchedMessage]:
+def _waited(future: Future[list[Screened]] | None, result: SyncResult) -> list[Screened]:
     """A background FETCH's messages (its error raised here), the wait counted as IMAP time."""
     if future is None:
         return []
@@ -355,7 +359,7 @@ def _waited(future: Future[list[FetchedMessage]] | None, result: SyncResult) -> 
 
 
 def _fetch_batch(
-    reads: _BackgroundReads, context: _Context, folder: str, heads: list[FetchedMessage], result: SyncResult
+    reads: _BackgroundReads, context: _Context, folder: str, heads: list[Screened], result: SyncResult
 ) -> list[_Prepared]:
     """A batch judged from its ``heads``, then whole messages only where the body matters; in UID order.
 
@@ -377,19 +381,16 @@ def _fetch_batch(
 
 
 def _prepare(
-    context: _Context, folder: str, batch: list[FetchedMessage], result: SyncResult, lookup: BatchLookup
+    context: _Context, folder: str, batch: list[Screened], result: SyncResult, lookup: BatchLookup
 ) -> list[_Prepared]:
     """Classify and match a batch (reads only: nothing here needs a transaction)."""
     started = time.perf_counter()
-    found = [candidates(m.raw) for m in batch]
-    lookup_batch(found, lookup)
-    blocks = [HeaderBlock.parse(m.raw) if m.headers_only else None for m in batch]
-    lookup_addresses(lookup, _senders(blocks), mailbox_id=context.mailbox.pk)
+    lookup_batch([s.found for s in batch], lookup)
+    # The senders' running enrollments: mail from them is about our threads whatever it names.
+    lookup_addresses(lookup, {s.sender for s in batch if s.sender}, mailbox_id=context.mailbox.pk)
     result.timings["match"] += time.perf_counter() - started
     started = time.perf_counter()
-    prepared = [
-        _classified(context, folder, m, f, b, lookup) for m, f, b in zip(batch, found, blocks, strict=True)
-    ]
+    prepared = [_classified(context, folder, screened, lookup) for screened in batch]
     result.timings["classify"] += time.perf_counter() - started
     started = time.perf_counter()
     _complete_lookup(lookup, prepared, context.mailbox.pk)
@@ -402,24 +403,21 @@ def _prepare(
     return prepared
 
 
-def _classified(
-    context: _Context, folder: str, fetched: FetchedMessage, found: Candidates, block: HeaderBlock | None,
-    lookup: BatchLookup,
-) -> _Prepared:
+def _classified(context: _Context, folder: str, screened: Screened, lookup: BatchLookup) -> _Prepared:
     """One message judged: from its header block (unless the body matters) or from its whole text.
 
-    ``block`` is the parsed header block of a message read by its headers (None otherwise, or
-    when the quick reader leaves it to the email package). Mail its headers show is not about
-    our threads is not judged at all (``_UNRELATED``): nothing it says could be kept or acted on.
+    Mail its headers show is not about our threads is not judged at all (``_UNRELATED``):
+    nothing it says could be kept or acted on.
     """
+    fetched, found, block = screened.fetched, screened.found, screened.block
     sent = folder == context.mailbox.sent_folder
-    if fetched.headers_only and (sent or _plainly_unrelated(block, found, lookup)):
+    if fetched.headers_only and (sent or _plainly_unrelated(screened, lookup)):
         # Mail in our Sent folder is mail we sent, never an answer to us, whatever it looks like.
         return _Prepared(fetched, _UNRELATED, found, _NO_FACTS)
     received = _aware(fetched.internal_date)
     ours = lookup.our_ids_in(found)
     if fetched.headers_only:
-        if _needs_body(block, found, lookup):
+        if _needs_body(screened, lookup):
             # Judged from its whole text in a moment: no need to judge its headers first.
             return _Prepared(fetched, _PENDING, found, _NO_FACTS, needs_body=True)
         verdict = classify_headers(fetched.raw, our_addresses=context.our_addresses, our_message_ids=ours,
@@ -434,23 +432,16 @@ def _classified(
     return _Prepared(fetched=fetched, verdict=verdict, found=found, facts=facts, needs_body=needs_body)
 
 
-def _plainly_unrelated(block: HeaderBlock | None, found: Candidates, lookup: BatchLookup) -> bool:
+def _plainly_unrelated(screened: Screened, lookup: BatchLookup) -> bool:
     """Whether a message's headers alone show it is not about our threads, whatever its body says.
 
     Nothing in it names our mail (``_needs_body``: no Message-ID or thread token of ours, no
     bounce, report or out-of-office shape whose body could) and its sender has no running
     enrollment, so ``match_message`` could tie it to no thread.
     """
-    if block is None or _needs_body(block, found, lookup):
+    if screened.block is None or _needs_body(screened, lookup):
         return False
-    sender = first_address(block.text("From"))
-    return sender is None or sender not in lookup.by_address
-
-
-def _senders(blocks: list[HeaderBlock | None]) -> set[str]:
-    """The From addresses of a batch's header blocks, for one lookup of their running enrollments."""
-    found = (first_address(block.text("From")) for block in blocks if block is not None)
-    return {address for address in found if address}
+    return screened.sender is None or screened.sender not in lookup.by_address
 
 
 def _about_our_threads(item: _Prepared) -> bool:
@@ -458,7 +449,7 @@ def _about_our_threads(item: _Prepared) -> bool:
     return item.verdict is not _UNRELATED and item.match.method != MatchMethod.NONE
 
 
-def _needs_body(block: HeaderBlock | None, found: Candidates, lookup: BatchLookup) -> bool:
+def _needs_body(screened: Screened, lookup: BatchLookup) -> bool:
     """Whether a message read by its headers must be fetched whole, from its headers alone.
 
     Mail that names one of our Message-IDs or thread tokens is about our threads; a bounce,
@@ -466,7 +457,8 @@ def _needs_body(block: HeaderBlock | None, found: Candidates, lookup: BatchLooku
     return date in its body (``body_may_matter``). What is left can still be tied to a
     thread by its sender: ``_prepare`` asks for the body of every message it matches.
     """
-    return body_may_matter(block) or bool(lookup.our_ids_in(found)) or any(t in lookup.by_token for t in found.tokens)
+    found = screened.found
+    return screened.body_may_matter or bool(lookup.our_ids_in(found)) or any(t in lookup.by_token for t in found.tokens)
 
 
 # Placeholders for a message whose headers already say it must be read whole, and for one
