@@ -72,6 +72,9 @@ class Match:
     prospect_id: int | None = None
 
 
+NO_MATCH = Match()  # a message tied to no thread of ours
+
+
 def candidates(raw: bytes) -> Candidates:
     """Message-IDs (header form) and thread tokens found in the first ``SCAN_BYTES`` of ``raw``."""
     head = raw[:SCAN_BYTES] if len(raw) > SCAN_BYTES else raw
@@ -106,6 +109,10 @@ class BatchLookup:
     def our_ids_in(self, found: Candidates) -> frozenset[str]:
         """The Message-IDs of ours that one message mentions (what the classifier needs)."""
         return frozenset(i for i in found.message_ids if i in self.ours)
+
+    def names_ours(self, found: Candidates) -> bool:
+        """Whether one message mentions a Message-ID or thread token of ours (asked of every message)."""
+        return not (self.ours.keys().isdisjoint(found.message_ids) and self.by_token.keys().isdisjoint(found.tokens))
 
 
 def lookup_batch(found: Sequence[Candidates], lookup: BatchLookup | None = None) -> BatchLookup:
@@ -210,7 +217,7 @@ def match_message(
     message a contact wrote before we enrolled them is not an answer to us.
     """
     if verdict.kind in (MessageKind.OWN, MessageKind.BULK):
-        return Match()
+        return NO_MATCH
     by_header = _by_thread_headers(verdict, lookup)
     if by_header is not None:
         return by_header
@@ -232,7 +239,7 @@ def _by_sender(verdict: Classification, lookup: BatchLookup, received_at: dateti
         role = "sender" if verdict.kind in (MessageKind.REPLY, MessageKind.AUTO_REPLY) else "recipient"
         return Match(MatchMethod.SENDER, f"{role} {address} has a running enrollment", None, enrollment,
                      enrollment.prospect_id)  # fmt: skip
-    return Match()
+    return NO_MATCH
 
 
 def _by_thread_headers(verdict: Classification, lookup: BatchLookup) -> Match | None:

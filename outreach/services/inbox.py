@@ -53,6 +53,7 @@ from outreach.imap import FetchedMessage, fetch_headers, fetch_messages, folder_
 from outreach.inbound import RowFacts, block_facts, message_facts
 from outreach.mailparts import parse_message
 from outreach.matching import (
+    NO_MATCH,
     BatchLookup,
     Candidates,
     Match,
@@ -132,7 +133,7 @@ class _Prepared:
     verdict: Classification
     found: Candidates
     facts: RowFacts
-    match: Match = field(default_factory=Match)
+    match: Match = NO_MATCH  # one shared instance (Match is frozen): most mail matches nothing
     # Read by its headers only, and its body could change what it is or means: fetch it whole.
     needs_body: bool = False
 
@@ -457,8 +458,7 @@ def _needs_body(screened: Screened, lookup: BatchLookup) -> bool:
     return date in its body (``body_may_matter``). What is left can still be tied to a
     thread by its sender: ``_prepare`` asks for the body of every message it matches.
     """
-    found = screened.found
-    return screened.body_may_matter or bool(lookup.our_ids_in(found)) or any(t in lookup.by_token for t in found.tokens)
+    return screened.body_may_matter or lookup.names_ours(screened.found)
 
 
 # Placeholders for a message whose headers already say it must be read whole, and for one

@@ -27,3 +27,15 @@ def test_only_the_start_of_a_huge_message_is_scanned():
     raw = b"Subject: big\r\n\r\n" + b"x" * SCAN_BYTES + b"<late@linkcrm.test>"
 
     assert candidates(raw).message_ids == frozenset()
+
+
+def test_a_message_names_ours_by_one_of_our_message_ids_or_thread_tokens():
+    from outreach.matching import BatchLookup, OurMessage
+
+    ours = "<abc123def456.1@linkcrm.test>"
+    lookup = BatchLookup(ours={ours: OurMessage(1, ours, None, None)}, by_token={"feedfacecafe": object()})
+
+    assert lookup.names_ours(candidates(b"In-Reply-To: <abc123def456.1@linkcrm.test>\r\n\r\n"))
+    assert lookup.names_ours(candidates(b"X-LinkCRM-Thread: FEEDFACECAFE\r\n\r\n"))
+    assert not lookup.names_ours(candidates(b"In-Reply-To: <abc123def456.2@linkcrm.test>\r\n\r\n"))
+    assert not lookup.names_ours(candidates(b"Subject: hello\r\n\r\n"))
