@@ -470,21 +470,28 @@ def test_a_mailbox_a_person_paused_still_reads_replies(stack, thread):
     assert _refreshed(thread).follow_up.status == OutboxStatus.CANCELLED
 
 
-def test_older_objects_are_frozen_for_the_collector_only_while_the_sync_runs(stack, thread, monkeypatch):
+def test_the_collector_runs_seldom_and_on_new_objects_only_while_the_sync_runs(stack, thread, monkeypatch):
     import gc
 
     from outreach.services import inbox
 
     seen = []
     real_store = inbox._store_batch
-    monkeypatch.setattr(inbox, "_store_batch", lambda *args: seen.append(gc.get_freeze_count()) or real_store(*args))
+
+    def store(*args):
+        seen.append((gc.get_freeze_count(), gc.get_threshold()))
+        return real_store(*args)
+
+    monkeypatch.setattr(inbox, "_store_batch", store)
     append(stack, thread.mailbox.email, reply_to(thread.sent))
-    before = gc.get_freeze_count()
+    before, thresholds = gc.get_freeze_count(), gc.get_threshold()
 
     mailbox_sync(thread.mailbox.pk)
 
-    assert seen and seen[0] > before  # the objects that existed before the sync were parked
-    assert gc.get_freeze_count() == before
+    ((frozen, during),) = seen
+    assert frozen > before  # the objects that existed before the sync were parked
+    assert during == (inbox._SYNC_GC_THRESHOLD, *thresholds[1:]) and during[0] > thresholds[0]
+    assert (gc.get_freeze_count(), gc.get_threshold()) == (before, thresholds)
 
 
 def test_a_missing_folder_is_reported_and_the_others_still_sync(stack, thread):
