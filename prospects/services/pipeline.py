@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -26,7 +27,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from linkcrm.lib.domains import DomainError, domain_of_url
-from prospects.choices import STAGE_RANK, ActorKind, RejectReason, Stage
+from prospects.choices import STAGE_RANK, ActorKind, PipelineKind, RejectReason, Stage
 from prospects.models import Note, Project, ProjectMembership, Prospect, Reminder, StageChange
 from prospects.services.acquired import acquired_links_sync
 
@@ -135,7 +136,7 @@ def _person_move(
     reject_reason: str,
     linking_page_url: str,
 ) -> StageChange | None:
-    current = Prospect.objects.filter(pk=prospect_id).values("stage", "domain", "linking_page_url").first()
+    current = Prospect.objects.filter(pk=prospect_id).values("stage", "domain", "linking_page_url", "pipeline").first()
     if current is None:
         raise Prospect.DoesNotExist(f"prospect {prospect_id} does not exist")
     expected = expected_from or current["stage"]
@@ -145,9 +146,7 @@ def _person_move(
         raise StageConflict(prospect_id=prospect_id, expected=expected, actual=current["stage"])
     if expected == to_stage:
         return None
-    evidence = _checked_evidence(
-        linking_page_url, to_stage=to_stage, domain=current["domain"], stored=current["linking_page_url"]
-    )
+    evidence = _checked_evidence(linking_page_url, to_stage=to_stage, current=current)
     change = _guarded_move(
         prospect_id=prospect_id,
         from_stage=expected,
@@ -178,7 +177,7 @@ def _automation_move(
     for _ in range(_AUTOMATION_ATTEMPTS):
         current = (
             Prospect.objects.filter(pk=prospect_id)
-            .values("stage", "person_moved_at", "domain", "linking_page_url")
+            .values("stage", "person_moved_at", "domain", "linking_page_url", "pipeline")
             .first()
         )
         if current is None or not automation_may_move(
@@ -188,9 +187,7 @@ def _automation_move(
             event_at=event_at,
         ):
             return None
-        evidence = _checked_evidence(
-            linking_page_url, to_stage=to_stage, domain=current["domain"], stored=current["linking_page_url"]
-        )
+        evidence = _checked_evidence(linking_page_url, to_stage=to_stage, current=current)
         change = _guarded_move(
             prospect_id=prospect_id,
             from_stage=current["stage"],
@@ -270,15 +267,19 @@ def automation_may_move(
     return STAGE_RANK[to_stage] > STAGE_RANK[from_stage]
 
 
-def _checked_evidence(url: str, *, to_stage: str, domain: str, stored: str = "") -> str:
+def _checked_evidence(url: str, *, to_stage: str, current: dict[str, Any]) -> str:
     """The linking page URL if it is acceptable evidence for this move; '' when none was given.
 
-    Link Acquired without a URL keeps the one already ``stored`` on the prospect, and is
-    refused when there is none: an acquired link is monitored on its page.
+    ``current``: the prospect's stage, domain, stored linking page and pipeline. In link
+    building, Link Acquired without a URL keeps the one already stored on the prospect, and
+    is refused when there is none: an acquired link is monitored on its page. In link
+    removal the same stage means the link was taken down: there is no page to monitor, and a
+    URL, if given, records the page it was on.
     """
-    url = url.strip()
+    url, domain = url.strip(), current["domain"]
     if not url:
-        if to_stage == Stage.LINK_ACQUIRED and not stored:
+        needed = current["pipeline"] == PipelineKind.ACQUISITION and not current["linking_page_url"]
+        if to_stage == Stage.LINK_ACQUIRED and needed:
             raise PipelineError("Link Acquired needs the linking page URL (the page on the prospect's site)")
         return ""
     if to_stage != Stage.LINK_ACQUIRED:

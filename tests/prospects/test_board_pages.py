@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from audit.models import Site
 from linkcrm.choices import Role
-from prospects.choices import ActorKind, ProspectSource, Stage
+from prospects.choices import ActorKind, PipelineKind, ProspectSource, Stage
 from prospects.models import Note, ProjectCompetitor, Prospect, Reminder, StageChange
 from prospects.services.creation import prospects_create
 from prospects.services.pipeline import note_add, prospects_assign, reminder_add
@@ -169,6 +169,19 @@ def test_rejecting_needs_a_reason_and_links_need_evidence_on_the_domain(project,
     assert response.status_code == 200
     prospect.refresh_from_db()
     assert prospect.linking_page_url == "https://a.com/x"
+
+
+def test_the_removal_board_and_prospect_page_say_a_removal_needs_no_linking_page(project, alice, client):
+    prospect = make_prospects(project, "a.com", by=alice, pipeline=PipelineKind.REMOVAL)[0]
+    removal_board = client.get(board_url(project) + "?pipeline=removal").content.decode()
+    assert "The link is gone. Page it was on (optional)" in removal_board
+    assert "Linking page (required" in client.get(board_url(project)).content.decode()
+    page = client.get(f"/projects/{project.pk}/prospects/{prospect.pk}/").content.decode()
+    assert "In link removal, Link Acquired means the link was taken down" in page
+    response = client.post(move_url(prospect), {"to_stage": "link_acquired"}, HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    prospect.refresh_from_db()
+    assert (prospect.stage, prospect.linking_page_url) == (Stage.LINK_ACQUIRED, "")
 
 
 def test_a_prospect_is_reached_only_through_its_own_project(project, alice, client, client_for, make_user):

@@ -10,8 +10,8 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from prospects.choices import ActorKind, Stage
-from prospects.models import Note, Prospect, Reminder, StageChange
+from prospects.choices import ActorKind, PipelineKind, Stage
+from prospects.models import AcquiredLink, Note, Prospect, Reminder, StageChange
 from prospects.services.pipeline import (
     AutomationMove,
     PipelineError,
@@ -152,6 +152,27 @@ def test_link_acquired_keeps_a_linking_page_on_the_prospects_domain(prospect, al
     )
     prospect.refresh_from_db()
     assert (prospect.stage, prospect.linking_page_url) == (Stage.LINK_ACQUIRED, url)
+
+
+def test_link_acquired_without_a_linking_page_is_refused_in_link_building(prospect, alice):
+    with pytest.raises(PipelineError, match="needs the linking page URL"):
+        prospect_move_stage(prospect_id=prospect.pk, to_stage=Stage.LINK_ACQUIRED, actor=alice)
+    prospect.refresh_from_db()
+    assert prospect.stage == Stage.TO_CONTACT
+
+
+def test_in_link_removal_link_acquired_means_the_link_is_gone_and_needs_no_page(project, alice):
+    gone, other = make_prospects(project, "gone.org", "other.net", by=alice, stage=Stage.CONTACTED)
+    Prospect.objects.filter(pk__in=[gone.pk, other.pk]).update(pipeline=PipelineKind.REMOVAL)
+
+    prospect_move_stage(prospect_id=gone.pk, to_stage=Stage.LINK_ACQUIRED, actor=alice, reason="taken down")
+
+    gone.refresh_from_db()
+    assert (gone.stage, gone.linking_page_url) == (Stage.LINK_ACQUIRED, "")
+    assert not AcquiredLink.objects.filter(prospect=gone).exists()  # nothing to watch: the link is meant to be gone
+    with pytest.raises(PipelineError, match="must be on other.net"):  # a page, if given, is still checked
+        prospect_move_stage(prospect_id=other.pk, to_stage=Stage.LINK_ACQUIRED, actor=alice,
+                            linking_page_url="https://elsewhere.org/page")  # fmt: skip
 
 
 @pytest.mark.parametrize(
