@@ -37,6 +37,10 @@ class RowFacts:
     text: str
 
 
+# No display facts: an unreadable message, or one judged by its headers alone.
+NO_FACTS = RowFacts(from_name="", to_addresses="", subject="", date=None, text="")
+
+
 def message_facts(msg: Message) -> RowFacts:
     """The display facts of a parsed message (``mailparts.parse_message``); never raises."""
     try:
@@ -48,7 +52,7 @@ def message_facts(msg: Message) -> RowFacts:
             text=readable_text(msg)[:TEXT_LIMIT],
         )
     except Exception:  # hostile input: the row is still stored, as the classifier saw it
-        return RowFacts(from_name="", to_addresses="", subject="", date=None, text="")
+        return NO_FACTS
 
 
 def block_facts(block: HeaderBlock) -> RowFacts:
@@ -62,7 +66,7 @@ def block_facts(block: HeaderBlock) -> RowFacts:
             text="",
         )
     except Exception:  # hostile input: the row is still stored, as the classifier saw it
-        return RowFacts(from_name="", to_addresses="", subject="", date=None, text="")
+        return NO_FACTS
 
 
 @functools.lru_cache(maxsize=4096)

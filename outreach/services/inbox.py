@@ -50,7 +50,7 @@ from outreach.choices import MailboxStatus, MatchMethod, MessageKind, StopReason
 from outreach.classify import Classification, classify_headers, classify_message
 from outreach.connections import MailboxAuthError, MailboxConnectError, imap_connect
 from outreach.imap import FetchedMessage, fetch_headers, fetch_messages, folder_examine, uids_after
-from outreach.inbound import RowFacts, block_facts, message_facts
+from outreach.inbound import NO_FACTS, RowFacts, block_facts, message_facts
 from outreach.mailparts import parse_message
 from outreach.matching import (
     NO_MATCH,
@@ -144,9 +144,13 @@ class _Context:
 
     mailbox: Mailbox
     our_addresses: frozenset[str]
-    id_domains: frozenset[str]  # of our Message-IDs (BatchLookup.id_domains)
     batch_size: int
     max_bytes: int
+
+    @property
+    def id_domains(self) -> frozenset[str]:
+        """The domains our Message-IDs are written under: our mailboxes' (BatchLookup.id_domains)."""
+        return frozenset(address.rpartition("@")[2] for address in self.our_addresses)
 
 
 def mailbox_sync(mailbox_id: int, *, batch_size: int | None = None) -> SyncResult:
@@ -165,11 +169,9 @@ def mailbox_sync(mailbox_id: int, *, batch_size: int | None = None) -> SyncResul
         if not locked:
             result.skipped = "another sync of this mailbox is running"
             return result
-        our_addresses = frozenset(e.lower() for e in Mailbox.objects.values_list("email", flat=True))
         context = _Context(
             mailbox=mailbox,
-            our_addresses=our_addresses,
-            id_domains=frozenset(address.rpartition("@")[2] for address in our_addresses),
+            our_addresses=frozenset(e.lower() for e in Mailbox.objects.values_list("email", flat=True)),
             batch_size=batch_size or settings.LINKCRM_IMAP_BATCH,
             max_bytes=settings.LINKCRM_IMAP_MAX_MESSAGE_BYTES,
         )
@@ -423,13 +425,13 @@ def _classified(context: _Context, folder: str, screened: Screened, lookup: Batc
     sent = folder == context.mailbox.sent_folder
     if fetched.headers_only and (sent or _plainly_unrelated(screened, lookup)):
         # Mail in our Sent folder is mail we sent, never an answer to us, whatever it looks like.
-        return _Prepared(fetched, _UNRELATED, found, _NO_FACTS)
+        return _Prepared(fetched, _UNRELATED, found, NO_FACTS)
     received = _aware(fetched.internal_date)
     ours = lookup.our_ids_in(found)
     if fetched.headers_only:
         if _needs_body(screened, lookup):
             # Judged from its whole text in a moment: no need to judge its headers first.
-            return _Prepared(fetched, _PENDING, found, _NO_FACTS, needs_body=True)
+            return _Prepared(fetched, _PENDING, found, NO_FACTS, needs_body=True)
         verdict = classify_headers(fetched.raw, our_addresses=context.our_addresses, our_message_ids=ours,
                                    received_at=received, block=block)  # fmt: skip
         facts = block_facts(block) if block is not None else message_facts(parse_message(fetched.raw))
@@ -474,7 +476,6 @@ def _needs_body(screened: Screened, lookup: BatchLookup) -> bool:
 # they show is not about our threads.
 _PENDING = Classification(MessageKind.UNKNOWN, "waiting for the whole message")
 _UNRELATED = Classification(MessageKind.UNKNOWN, "not about our threads")
-_NO_FACTS = RowFacts(from_name="", to_addresses="", subject="", date=None, text="")
 
 
 def _complete_lookup(lookup: BatchLookup, prepared: list[_Prepared], mailbox_id: int) -> None:
@@ -518,7 +519,7 @@ def _store_batch(
     started = time.perf_counter()
     rows = [_row(context.mailbox, state.name, uidvalidity, p) for p in prepared]
     with transaction.atomic():
-        stored = _insert_new(rows) if rows else {}
+        stored = _insert_new(rows)
         timings["store"] += time.perf_counter() - started
         started = time.perf_counter()
         # A row for this UID exists only if this INSERT made it: a message already stored
@@ -529,7 +530,7 @@ def _store_batch(
     return len(stored)
 
 
-def _dedupe_key(facts: RowFacts, verdict: Classification, raw: bytes) -> str:
+def _dedupe_key(verdict: Classification, raw: bytes) -> str:
     """The message's Message-ID, or a hash: of the raw bytes when it has none, of the ID when too long."""
     if verdict.message_id:
         if len(verdict.message_id) <= 255 and "\x00" not in verdict.message_id:
@@ -544,7 +545,7 @@ def _row(mailbox: Mailbox, folder: str, uidvalidity: int, item: _Prepared) -> di
     first = verdict.bounced[0] if verdict.bounced else None
     return dict(
         mailbox_id=mailbox.pk, folder=folder, uidvalidity=uidvalidity, uid=item.fetched.uid,
-        dedupe_key=_clean(_dedupe_key(facts, verdict, item.fetched.raw), 255),
+        dedupe_key=_clean(_dedupe_key(verdict, item.fetched.raw), 255),
         message_id=_clean(verdict.message_id or "", 255), in_reply_to=_clean(" ".join(verdict.in_reply_to), 255),
         references=_clean(" ".join(verdict.references), 20_000), from_address=_clean(verdict.from_address or "", 254),
         from_name=_clean(facts.from_name, 200), to_addresses=_clean(facts.to_addresses, 5_000),
@@ -623,14 +624,11 @@ def _clean(value: str, limit: int) -> str:
 
 
 def _may_act(item: _Prepared) -> bool:
-    """Whether ``_apply`` could do anything: only mail tied to one of our threads has consequences.
+    """Whether ``_apply`` could do anything for a kept message (all of them are tied to a thread).
 
-    Most mail in a mailbox is not about our threads (no savepoint for it), and a bounce or
-    complaint about the owner's own mail condemns nobody.
+    An auto-reply without a return date, or a transient or infrastructure bounce, is only recorded.
     """
     verdict = item.verdict
-    if item.match.method == MatchMethod.NONE:
-        return False
     if verdict.kind == MessageKind.AUTO_REPLY:
         return verdict.return_date is not None
     if verdict.kind == MessageKind.BOUNCE:
