@@ -1,8 +1,7 @@
 """The facts of an inbound message the inbox shows that classification does not give.
 
 Read from the message the classifier parsed (``message_facts``): display name,
-recipients, Date, and the readable text, all tolerant of broken mail. For a message read as
-its header block alone, ``block_facts`` gives the same facts from the block (and no text).
+recipients, Date, and the readable text, all tolerant of broken mail.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from email.message import Message
 
 from django.utils import timezone
 
-from outreach.mailparts import HeaderBlock, datetime_from_fields, header_text, header_values, readable_text
+from outreach.mailparts import datetime_from_fields, header_text, header_values, readable_text
 
 TEXT_LIMIT = 50_000
 # "Sat, 21 Nov 2026 10:00:19 +0000", as nearly every mailer writes Date, read without email.utils'
@@ -50,20 +49,6 @@ def message_facts(msg: Message) -> RowFacts:
             subject=header_text(msg, "Subject"),
             date=_date(header_text(msg, "Date")),
             text=readable_text(msg)[:TEXT_LIMIT],
-        )
-    except Exception:  # hostile input: the row is still stored, as the classifier saw it
-        return NO_FACTS
-
-
-def block_facts(block: HeaderBlock) -> RowFacts:
-    """``message_facts`` of a message known by its header block: the same facts, text "" (never raises)."""
-    try:
-        return RowFacts(
-            from_name=_display_name(block.text("From")),
-            to_addresses=_recipients(tuple(block.values("To"))),
-            subject=block.text("Subject"),
-            date=_date(block.text("Date")),
-            text="",
         )
     except Exception:  # hostile input: the row is still stored, as the classifier saw it
         return NO_FACTS

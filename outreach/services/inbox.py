@@ -50,7 +50,7 @@ from outreach.choices import MailboxStatus, MatchMethod, MessageKind, StopReason
 from outreach.classify import Classification, classify_headers, classify_message
 from outreach.connections import MailboxAuthError, MailboxConnectError, imap_connect
 from outreach.imap import FetchedMessage, fetch_headers, fetch_messages, folder_examine, uids_after
-from outreach.inbound import NO_FACTS, RowFacts, block_facts, message_facts
+from outreach.inbound import NO_FACTS, RowFacts, message_facts
 from outreach.mailparts import parse_message
 from outreach.matching import (
     NO_MATCH,
@@ -388,8 +388,8 @@ def _fetch_batch(
     wanted = [p.fetched.uid for p in prepared if p.needs_body]
     bodies = _waited(reads.messages(wanted, max_bytes=context.max_bytes), result) if wanted else []
     whole = {p.fetched.uid: p for p in _prepare(context, folder, bodies, result, lookup)}
-    # A message expunged between the two FETCHes is gone: nothing of it is stored.
-    return [whole.get(p.fetched.uid, p) for p in prepared if p.verdict is not _PENDING or p.fetched.uid in whole]
+    # Whatever is kept was read whole; a message expunged between the two FETCHes is gone.
+    return [whole.get(p.fetched.uid, p) for p in prepared if not p.needs_body or p.fetched.uid in whole]
 
 
 def _prepare(
@@ -419,7 +419,9 @@ def _classified(context: _Context, folder: str, screened: Screened, lookup: Batc
     """One message judged: from its header block (unless the body matters) or from its whole text.
 
     Mail its headers show is not about our threads is not judged at all (``_UNRELATED``):
-    nothing it says could be kept or acted on.
+    nothing it says could be kept or acted on. A verdict on headers alone only decides whether
+    the message is tied to a thread; one that is, is read and judged whole before it is kept,
+    so only a whole message's display facts are ever read.
     """
     fetched, found, block = screened.fetched, screened.found, screened.block
     sent = folder == context.mailbox.sent_folder
@@ -434,14 +436,11 @@ def _classified(context: _Context, folder: str, screened: Screened, lookup: Batc
             return _Prepared(fetched, _PENDING, found, NO_FACTS, needs_body=True)
         verdict = classify_headers(fetched.raw, our_addresses=context.our_addresses, our_message_ids=ours,
                                    received_at=received, block=block)  # fmt: skip
-        facts = block_facts(block) if block is not None else message_facts(parse_message(fetched.raw))
-    else:
-        msg = parse_message(fetched.raw)  # once, for the verdict and the facts
-        verdict = classify_message(fetched.raw, our_addresses=context.our_addresses, our_message_ids=ours,
-                                   received_at=received, parsed=msg)  # fmt: skip
-        facts = message_facts(msg)
-    needs_body = fetched.headers_only and not verdict.message_id  # keyed by a hash of its bytes
-    return _Prepared(fetched=fetched, verdict=verdict, found=found, facts=facts, needs_body=needs_body)
+        return _Prepared(fetched, verdict, found, NO_FACTS)
+    msg = parse_message(fetched.raw)  # once, for the verdict and the facts
+    verdict = classify_message(fetched.raw, our_addresses=context.our_addresses, our_message_ids=ours,
+                               received_at=received, parsed=msg)  # fmt: skip
+    return _Prepared(fetched, verdict, found, message_facts(msg))
 
 
 def _plainly_unrelated(screened: Screened, lookup: BatchLookup) -> bool:

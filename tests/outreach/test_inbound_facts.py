@@ -1,4 +1,4 @@
-"""outreach.inbound: the display facts of an inbound row, the same from a header block as from a parsed message."""
+"""outreach.inbound: the display facts of an inbound row, read from the parsed message."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from outreach.inbound import block_facts, message_facts
-from outreach.mailparts import HeaderBlock, parse_message
+from outreach.inbound import message_facts
+from outreach.mailparts import parse_message
 
 
 def _head(date: str) -> bytes:
@@ -28,9 +28,7 @@ def _head(date: str) -> bytes:
         ("yesterday", None),
     ],
 )
-def test_the_date_is_read_alike_from_a_block_and_from_a_message(date, moment):
-    head = _head(date)
-    from_block, from_message = block_facts(HeaderBlock.parse(head)), message_facts(parse_message(head))
-    assert from_block == from_message
-    assert from_block.date == moment
-    assert (from_block.from_name, from_block.to_addresses) == ("Jane Doe", "a@linkcrm.example, b@linkcrm.example")
+def test_the_date_sender_and_recipients_are_read_from_a_message(date, moment):
+    facts = message_facts(parse_message(_head(date)))
+    assert facts.date == moment
+    assert (facts.from_name, facts.to_addresses) == ("Jane Doe", "a@linkcrm.example, b@linkcrm.example")

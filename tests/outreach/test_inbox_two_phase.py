@@ -118,6 +118,21 @@ def test_a_reply_matched_only_by_its_sender_is_read_whole(stack, thread):
     assert thread.prospect.stage == Stage.REPLY_RECEIVED
 
 
+@pytest.mark.parametrize("threaded", ["yes", "no"])  # asked whole for what it names, or once its sender matched
+def test_mail_expunged_before_it_is_read_whole_is_not_kept(stack, thread, monkeypatch, threaded):
+    from outreach.services import inbox
+
+    append(stack, thread.mailbox.email, reply_to(thread.sent, "Saw your note.\n", threaded=threaded))
+    monkeypatch.setattr(inbox, "fetch_messages", lambda client, wanted, **kwargs: [])  # gone from the folder
+
+    result = mailbox_sync(thread.mailbox.pk)
+
+    assert (result.fetched, result.stored) == (0, 0)
+    assert not InboundMessage.objects.filter(mailbox=thread.mailbox).exists()
+    thread.prospect.refresh_from_db()
+    assert thread.prospect.stage == Stage.TO_CONTACT
+
+
 def test_a_bounce_whose_only_link_to_our_thread_is_in_its_body_is_matched(stack, thread):
     bounce = f"""From: Mail Delivery System <MAILER-DAEMON@mx.example.org>\r
 To: {thread.mailbox.email}\r
