@@ -31,14 +31,19 @@ def stack_config(port: int, name: str) -> Any:
     os.environ.update(
         {"LINKCRM_STACK": "test", "LINKCRM_DATA_DIR": str(OUT / f"{name}-stack"), "LINKCRM_PG_PORT": str(port)}
     )
-    os.environ.pop("DATABASE_URL", None)
-    os.environ.setdefault("SECRET_KEY", "bench-only")
-    # A throw-away key: nothing the bench stores is encrypted, but the settings require one.
-    os.environ.setdefault("LINKCRM_ENCRYPTION_KEY", base64.urlsafe_b64encode(os.urandom(32)).decode())
+    use_throwaway_secrets()
     os.environ.setdefault("MEDIA_ROOT", str(OUT / f"{name}-media"))
     from linkcrm.localstack.config import StackConfig
 
     return StackConfig.from_env()
+
+
+def use_throwaway_secrets() -> None:
+    """The secrets Django's settings require, made up for a bench; the stack's database, not DATABASE_URL."""
+    os.environ.pop("DATABASE_URL", None)
+    os.environ.setdefault("SECRET_KEY", "bench-only")
+    # A throw-away key: nothing the bench stores is encrypted, but the settings require one.
+    os.environ.setdefault("LINKCRM_ENCRYPTION_KEY", base64.urlsafe_b64encode(os.urandom(32)).decode())
 
 
 def psql(config: Any, sql: str, *, database: str = "linkcrm") -> str:

@@ -25,7 +25,6 @@ LINKCRM_BENCH_OUTREACH_{PG,SMTP,IMAP,LMTP}_PORT (defaults 55492–55495).
 from __future__ import annotations
 
 import argparse
-import base64
 import os
 import smtplib
 import subprocess
@@ -40,12 +39,10 @@ OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from common import log, use_throwaway_secrets  # noqa: E402
+
 TARGET_SEND_RATIO = 1.5
 PORTS = {"PG": 55492, "SMTP": 55493, "IMAP": 55494, "LMTP": 55495}
-
-
-def log(message: str) -> None:
-    print(message, flush=True)
 
 
 def stack_config(name: str = "outreach", ports: dict[str, int] = PORTS, env_prefix: str = "OUTREACH") -> Any:
@@ -58,9 +55,7 @@ def stack_config(name: str = "outreach", ports: dict[str, int] = PORTS, env_pref
     for port_name, default in ports.items():
         env[f"LINKCRM_{port_name}_PORT"] = os.environ.get(f"LINKCRM_BENCH_{env_prefix}_{port_name}_PORT", str(default))
     os.environ.update(env)
-    os.environ.pop("DATABASE_URL", None)
-    os.environ.setdefault("SECRET_KEY", "bench-only")
-    os.environ.setdefault("LINKCRM_ENCRYPTION_KEY", base64.urlsafe_b64encode(os.urandom(32)).decode())
+    use_throwaway_secrets()
     from linkcrm.localstack.config import StackConfig
 
     config = StackConfig.from_env()

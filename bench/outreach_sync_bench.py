@@ -46,14 +46,12 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT))
 
+from common import log  # noqa: E402
+
 TARGET_RATIO = 2.0
 ROUNDS = 3  # the sync's result is the median of this many rounds
 THREADS = 100  # enrollments whose contacts reply (1 % of 10,000)
 PORTS = {"PG": 55496, "SMTP": 55497, "IMAP": 55498, "LMTP": 55499}
-
-
-def log(message: str) -> None:
-    print(message, flush=True)
 
 
 # --- the world: threads of ours, a mailbox full of mail ----------------------------------------
